@@ -1,0 +1,639 @@
+"""Mixing Consistent Deep Clustering (Lutscher et al.) as a scikit-learn clusterer."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._base import BaseDeepClustering
+from .augmentation import ImageAugmenter, infer_image_shape
+from .latent import class_pca_spectrum, pca_whitening
+from .neighbors import neighbor_graph, umap_curve_parameters
+from .nn.autoencoders import Autoencoder, build_autoencoder
+from .nn.conv import build_critic, build_mlp_critic, working_side
+from .training.adversarial import IDECNet, MixingNet, StudentTAssignment, VariationalEncoder
+from .training.data import BatchDataset, EdgeDataset, batch_loader, edge_loader, take_rows
+
+__all__ = ["MCDCClustering", "class_pca_spectrum"]
+
+# What each profile uses for the parameters left at None / "auto". "paper" is MCDC as published
+# (convolutional ACAI autoencoder with 16 latent channels, Adam 1e-4, 400 epochs); "default"
+# adds a neighbour-graph term and trains a smaller network faster (see the Notes).
+_PROFILES = {
+    "default": dict(
+        pretrain="graph",
+        depth=8,
+        latent_channels=4,
+        mlp_latent_dim=10,
+        hidden_dims=(256, 256),
+        lr=1e-3,
+        graph_batch_size=256,
+    ),
+    "paper": dict(
+        pretrain="autoencoder",
+        depth=16,
+        latent_channels=16,
+        mlp_latent_dim=10,
+        hidden_dims=(500, 500, 2000),
+        lr=1e-4,
+        epochs=400,
+    ),
+}
+# IDEC's settings: KMeans restarts of the centres and the stopping threshold on label changes.
+_IDEC_N_INIT = 20
+_IDEC_TOL = 1e-3
+# The KL term of the VAE variant is down-weighted: at full weight (a Gaussian decoder with
+# variance 1/2 on data in [0, 1]) the posterior collapses to the prior.
+_KL_WEIGHT = 0.1
+_SCORE_BATCH = 1024
+
+
+def _auto_epochs(n_samples: int, graph: bool) -> int:
+    """Epoch budget from the data size: more passes over small data, fewer over large data."""
+    if graph:
+        # An epoch samples as many edges as the graph has (about 1.5 * n_neighbors * n).
+        return int(np.clip(round(4_000 / math.sqrt(n_samples)), 5, 60))
+    return int(np.clip(round(100_000 / n_samples), 5, 200))
+
+
+class MCDCClustering(BaseDeepClustering):
+    """Mixing Consistent Deep Clustering, with its ACAI, IDEC and VAE variants.
+
+    An autoencoder is trained with ACAI's adversarial interpolation game plus MCDC's mixing
+    consistency loss: codes are mixed with the codes of other samples, ``z_mix = (1 - a) z +
+    a z'`` with ``a ~ U[0, 0.5]``; a critic learns to predict ``a`` from the decoded mix, the
+    autoencoder learns to fool it (``lambda_adv``) and to decode the mix as its dominant input
+    ``x`` (``mixing_weight``). Mixes between clusters are then penalised, which pushes the
+    clusters apart. The codes are then centred and PCA-whitened, and KMeans partitions them.
+
+    ``mixing_weight=0`` gives ACAI, ``mixing_weight=0, lambda_adv=0`` a plain autoencoder,
+    ``clustering_loss="idec"`` fine-tunes with IDEC's clustering loss (MCDC+IDEC) and
+    ``variational=True`` trains a VAE, mixing its posterior means (MCDC+VAE).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters.
+    image_shape : "auto", tuple (channels, height, width) or None, default="auto"
+        Layout of the flat rows as images, used by the convolutional autoencoder and by
+        augmentation. "auto" takes it from 4-D input ``(n, C, H, W)``, else infers
+        ``(1, s, s)`` for dense non-negative data with ``s * s`` features, ``s >= 8``. None
+        treats the data as tabular.
+    autoencoder : {"auto", "conv", "mlp"}, default="auto"
+        "conv" is ACAI's convolutional autoencoder (images only; sides below 16 are enlarged
+        to 16, others zero-padded to a multiple of 8, see
+        :func:`skdeepclust.nn.conv.working_side`); "mlp" a fully connected one. "auto": "conv"
+        when an image shape is known, else "mlp".
+    depth : int, default=None
+        Channels of the first convolutional block. None: 16 (paper) or 8 (default profile).
+    latent_dim : int, default=None
+        Size of the latent space. For "conv" a multiple of the latent map's area,
+        ``(working_side / 8)^2`` (4 for 8x8 images, 16 for 28x28). None: 16 latent channels
+        (paper; 256-d for 32x32 images) or 4 (default profile) for "conv"; 10 for "mlp".
+    hidden_dims : tuple of int, default=None
+        Hidden widths of the MLP encoder (and critic). None: (256, 256) in the default
+        profile, (500, 500, 2000) in the paper profile.
+    lambda_adv : float, default=0.5
+        Weight of the autoencoder's adversarial term (``lambda`` in the paper); 0 removes the
+        critic.
+    gamma : float, default=0.2
+        The critic must score ``gamma * x + (1 - gamma) * reconstruction`` as unmixed.
+    mixing_weight : float, default=1.0
+        Weight of the mixing consistency loss; 0.0 is ACAI.
+    clustering_loss : {"idec"} or None, default=None
+        "idec": after the mixing training, initialise Student-t centres with KMeans and
+        fine-tune with ``clustering_weight * KL(P || Q)`` added (MCDC+IDEC).
+    clustering_weight : float, default=0.1
+        Weight of IDEC's clustering loss.
+    variational : bool, default=False
+        Train a VAE (reparameterised latent, KL term); codes are the posterior means.
+    epochs : int or "auto", default="auto"
+        Epochs of the mixing training. "auto": 400 in the paper profile, else a budget from
+        the number of samples (about 60 for 2,000 samples).
+    finetune_epochs : int or "auto", default="auto"
+        Maximum epochs of the IDEC fine-tuning (it stops earlier once fewer than 0.1 % of the
+        labels change between target updates); "auto" is a quarter of ``epochs``.
+    batch_size : int, default=64
+        Samples per batch (the paper's 64). With graph pretraining, edges per batch are the
+        larger of this and 256.
+    lr : float, default=None
+        Adam's learning rate for both networks. None: 1e-4 (paper) or 1e-3 (default profile).
+    kmeans_n_init : int, default=20
+        KMeans restarts on the whitened codes; the best inertia wins. The papers used 1000;
+        on 2,000 digits 20 restarts took well under a second and found the same partition as
+        1000 in most runs; raise it for the last bit of stability.
+    whiten : bool, default=True
+        PCA-whiten the codes before KMeans (the papers' protocol); False only centres them.
+    profile : {"default", "paper"}, default="default"
+        Which settings fill the parameters left at None / "auto" (see Notes).
+    pretrain : {"auto", "graph", "autoencoder"}, default="auto"
+        "autoencoder": the mixing training alone (the paper). "graph": add UMAP's
+        neighbour-embedding loss on sampled edges of the ``n_neighbors`` graph of the inputs
+        (see :func:`skdeepclust.training.losses.neighbor_embedding_loss`). "auto": the
+        profile's ("graph" default, "autoencoder" paper).
+    n_neighbors : int, default=15
+        Neighbours per sample of the graph.
+    augmentation : bool, default=True
+        Train on small random rotations and shifts of image inputs (needs an image shape;
+        unused by the paper profile).
+    device : str or torch.device, default="cpu"
+        "cpu", "cuda", "cuda:1", ... or "auto".
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, mixing coefficients, sampling, augmentation and KMeans; an int gives
+        identical results across fits on CPU.
+    verbose : int, default=0
+        1 prints the phases and a progress bar, 2 also skorch's per-epoch table.
+    callbacks : list of skorch callbacks, default=None
+        Added to every training phase.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training sample.
+    cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
+        KMeans centres in the whitened latent space.
+    latent_mean_ : ndarray of shape (latent_dim,)
+        Mean of the training codes.
+    latent_components_ : ndarray of shape (latent_dim, latent_dim)
+        Principal axes of the training codes (identity when ``whiten=False``).
+    latent_scale_ : ndarray of shape (latent_dim,)
+        Standard deviations along them plus 1e-5 (ones when ``whiten=False``).
+    image_shape_ : tuple (channels, height, width) or None
+        The image layout used.
+    module_ : Autoencoder
+        The trained autoencoder (``module_.encoder``, ``module_.decoder``).
+    critic_ : torch.nn.Module
+        The trained critic.
+    encoder_ : torch.nn.Module
+        ``module_.encoder`` (returns the posterior means when ``variational``).
+    net_ : skorch.NeuralNet
+        The last training phase's net; its ``history`` records every loss term per epoch.
+    pretrain_history_ : skorch.History
+        History of the mixing training (the same as ``net_.history`` without IDEC).
+    n_iter_ : int
+        Epochs run, all phases together.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when fitted on a DataFrame with string column names.
+
+    See Also
+    --------
+    DMAEClustering : Dissimilarity mixture autoencoder.
+    skdeepclust.latent.class_pca_spectrum : Per-class PCA spectra of the codes.
+
+    Notes
+    -----
+    Profiles fill the parameters left at None / "auto". "paper": the ACAI convolutional
+    autoencoder with ``depth=16`` and 16 latent channels (MLP (500, 500, 2000) for tabular
+    data), Adam with lr 1e-4, 400 epochs, no graph and no augmentation. "default": graph
+    pretraining with augmentation, ``depth=8`` and 4 latent channels (MLP (256, 256) with 10
+    latent dimensions), Adam with lr 1e-3 and an epoch budget from the data size; it reached
+    a median ACC of about 0.9 on sklearn's digits in under a minute on 2 CPU cores.
+
+    ``score`` is the negative error of the decoded cluster centres in the input space (see
+    :meth:`score`), comparable across ``mixing_weight``, ``lambda_adv`` and architectures.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skdeepclust import MCDCClustering
+    >>> X = load_digits().data[:200] / 16
+    >>> est = MCDCClustering(n_clusters=10, epochs=1, random_state=0).fit(X)
+    >>> est.labels_.shape, est.transform(X).shape, est.predict_proba(X[:3]).shape
+    ((200,), (200, 16), (3, 10))
+    """
+
+    _parameter_constraints: dict = {
+        **BaseDeepClustering._parameter_constraints,
+        "image_shape": [StrOptions({"auto"}), tuple, list, None],
+        "autoencoder": [StrOptions({"auto", "conv", "mlp"})],
+        "depth": [Interval(Integral, 1, None, closed="left"), None],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_dims": [tuple, list, None],
+        "lambda_adv": [Interval(Real, 0, None, closed="left")],
+        "gamma": [Interval(Real, 0, 1, closed="both")],
+        "mixing_weight": [Interval(Real, 0, None, closed="left")],
+        "clustering_loss": [StrOptions({"idec"}), None],
+        "clustering_weight": [Interval(Real, 0, None, closed="left")],
+        "variational": ["boolean"],
+        "epochs": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
+        "finetune_epochs": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither"), None],
+        "kmeans_n_init": [Interval(Integral, 1, None, closed="left")],
+        "whiten": ["boolean"],
+        "profile": [StrOptions({"default", "paper"})],
+        "pretrain": [StrOptions({"auto", "graph", "autoencoder"})],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "augmentation": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        image_shape="auto",
+        autoencoder="auto",
+        depth=None,
+        latent_dim=None,
+        hidden_dims=None,
+        lambda_adv=0.5,
+        gamma=0.2,
+        mixing_weight=1.0,
+        clustering_loss=None,
+        clustering_weight=0.1,
+        variational=False,
+        epochs="auto",
+        finetune_epochs="auto",
+        batch_size=64,
+        lr=None,
+        kmeans_n_init=20,
+        whiten=True,
+        profile="default",
+        pretrain="auto",
+        n_neighbors=15,
+        augmentation=True,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.n_clusters = n_clusters
+        self.image_shape = image_shape
+        self.autoencoder = autoencoder
+        self.depth = depth
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.lambda_adv = lambda_adv
+        self.gamma = gamma
+        self.mixing_weight = mixing_weight
+        self.clustering_loss = clustering_loss
+        self.clustering_weight = clustering_weight
+        self.variational = variational
+        self.epochs = epochs
+        self.finetune_epochs = finetune_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.kmeans_n_init = kmeans_n_init
+        self.whiten = whiten
+        self.profile = profile
+        self.pretrain = pretrain
+        self.n_neighbors = n_neighbors
+        self.augmentation = augmentation
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # ---- input -------------------------------------------------------------------------------
+    def _validate_X(self, X, *, reset: bool):
+        """Validate like the base class, after flattening 4-D image arrays (n, C, H, W)."""
+        if not sp.issparse(X) and not hasattr(X, "columns") and np.ndim(X) == 4:
+            X = np.asarray(X)
+            if reset:
+                self._input_image_shape = X.shape[1:]
+            X = X.reshape(len(X), -1)
+        elif reset:
+            self._input_image_shape = None
+        return super()._validate_X(X, reset=reset)
+
+    def _resolve_image_shape(self, X):
+        n_features = X.shape[1]
+        if self.image_shape is None:
+            return None
+        if self.image_shape != "auto":
+            shape = tuple(int(s) for s in self.image_shape)
+            if len(shape) != 3 or math.prod(shape) != n_features:
+                raise ValueError(
+                    f"image_shape={tuple(self.image_shape)} does not fit the data: it must be "
+                    f"(channels, height, width) with channels * height * width equal to the "
+                    f"number of features, {n_features}."
+                )
+            return shape
+        if self._input_image_shape is not None:
+            return tuple(int(s) for s in self._input_image_shape)
+        if sp.issparse(X) or X.min() < 0:
+            return None
+        return infer_image_shape(n_features)
+
+    # ---- fit ---------------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder (and critic), then cluster the whitened codes with KMeans.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Training data; float64 input is trained in float32. 4-D arrays are images.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : MCDCClustering
+        """
+        X = self._validate_X(X, reset=True)
+        n_samples, n_features = X.shape
+        if n_samples < 2:
+            raise ValueError(
+                f"n_samples={n_samples}: MCDC mixes the codes of different samples, so it "
+                "needs at least 2 samples."
+            )
+        profile = _PROFILES[self.profile]
+        image_shape = self._resolve_image_shape(X)
+        kind = self.autoencoder
+        if kind == "auto":
+            kind = "conv" if image_shape is not None else "mlp"
+        if kind == "conv" and image_shape is None:
+            raise ValueError(
+                "autoencoder='conv' needs images: pass image_shape=(channels, height, width), "
+                "4-D input, or non-negative data with a square number of features."
+            )
+        pretrain = profile["pretrain"] if self.pretrain == "auto" else self.pretrain
+        graph_mode = pretrain == "graph"
+        if graph_mode and self.n_neighbors >= n_samples:
+            raise ValueError(
+                f"n_neighbors={self.n_neighbors} must be < n_samples={n_samples} for "
+                "pretrain='graph'."
+            )
+        augment = None
+        if self.augmentation and image_shape is not None and self.profile != "paper":
+            augment = ImageAugmenter(image_shape)
+        latent_dim = self._latent_dim(kind, image_shape, profile)
+        hidden_dims = tuple(self.hidden_dims or profile["hidden_dims"])
+        depth = self.depth or profile["depth"]
+        epochs = self.epochs
+        if epochs == "auto":
+            epochs = profile.get("epochs") or _auto_epochs(n_samples, graph_mode)
+        lr = self.lr or profile["lr"]
+        batch_size = min(self.batch_size, n_samples)
+        seed = self._draw_seed()
+
+        with self._seeded(seed):
+            body = build_autoencoder(
+                kind,
+                n_features,
+                hidden_dims=hidden_dims,
+                latent_dim=2 * latent_dim if self.variational else latent_dim,
+                image_shape=image_shape,
+                depth=depth,
+            )
+            decoder = body.decoder
+            if self.variational:
+                # The decoder must read latent_dim codes, not the encoder's 2 * latent_dim.
+                decoder = build_autoencoder(
+                    kind,
+                    n_features,
+                    hidden_dims=hidden_dims,
+                    latent_dim=latent_dim,
+                    image_shape=image_shape,
+                    depth=depth,
+                ).decoder
+                module = Autoencoder(VariationalEncoder(body.encoder), decoder)
+            else:
+                module = body
+            critic = (
+                build_critic(image_shape, latent_dim=latent_dim, depth=depth)
+                if kind == "conv"
+                else build_mlp_critic(n_features, hidden_dims=hidden_dims, latent_dim=latent_dim)
+            )
+            module.to(self._torch_device())
+            data_kwargs = dict(dataset=BatchDataset, iterator_train=batch_loader)
+            if graph_mode:
+                self._progress(f"building the {self.n_neighbors}-NN graph of {n_samples} samples")
+                graph = neighbor_graph(X, self.n_neighbors, device=self._torch_device())
+                data_kwargs = dict(
+                    dataset=EdgeDataset, dataset__graph=graph, iterator_train=edge_loader
+                )
+                batch_size = max(batch_size, profile.get("graph_batch_size", batch_size))
+            mixing_kwargs = dict(
+                critic=critic,
+                lambda_adv=self.lambda_adv,
+                gamma=self.gamma,
+                mixing_weight=self.mixing_weight,
+                variational=self.variational,
+                kl_weight=_KL_WEIGHT,
+                curve=umap_curve_parameters(),
+                augment=augment,
+                **data_kwargs,
+            )
+            self._progress(f"mixing training ({pretrain}) for {epochs} epochs")
+            net = MixingNet(
+                module,
+                **self._net_kwargs(
+                    phase="mixing training",
+                    seed=seed,
+                    max_epochs=epochs,
+                    lr=lr,
+                    batch_size=batch_size,
+                ),
+                **mixing_kwargs,
+            )
+            net.initialize()
+            net.partial_fit(X)
+            self.pretrain_history_ = net.history
+            self.encoder_ = module.encoder
+            self.n_iter_ = len(net.history)
+
+            if self.clustering_loss == "idec":
+                Z = self._encode(X)
+                kmeans = self._kmeans(Z, self.n_clusters, n_init=_IDEC_N_INIT, seed=seed)
+                assignment = StudentTAssignment(torch.as_tensor(kmeans.cluster_centers_))
+                finetune_epochs = self.finetune_epochs
+                if finetune_epochs == "auto":
+                    finetune_epochs = max(1, epochs // 4)
+                self._progress(f"IDEC fine-tuning for at most {finetune_epochs} epochs")
+                batches_per_epoch = math.ceil(len(net.get_dataset(X)) / batch_size)
+                net = IDECNet(
+                    module,
+                    **self._net_kwargs(
+                        phase="IDEC fine-tuning",
+                        seed=seed + 1,
+                        max_epochs=finetune_epochs,
+                        lr=lr,
+                        batch_size=batch_size,
+                    ),
+                    **mixing_kwargs,
+                    assignment=assignment.to(self._torch_device()),
+                    clustering_weight=self.clustering_weight,
+                    # IDEC's ratio: 140 batches of 256 on 70,000 samples, about half an epoch.
+                    update_interval=max(1, batches_per_epoch // 2),
+                    tol=_IDEC_TOL,
+                )
+                net.initialize()
+                net.partial_fit(X)
+                self.n_iter_ += len(net.history)
+            if graph_mode:
+                # Drop the graph so that it is not pickled with the estimator. (skorch's
+                # set_params refuses dataset__ parameters on an initialised net.)
+                net.dataset__graph = None
+            self.net_ = net
+            self.module_ = module.eval()
+            self.critic_ = critic.eval()
+
+            Z = self._encode(X)
+            self.latent_mean_, self.latent_components_, self.latent_scale_ = pca_whitening(
+                Z, whiten=self.whiten
+            )
+            kmeans = self._kmeans(
+                self._whitened(Z), self.n_clusters, n_init=self.kmeans_n_init, seed=seed
+            )
+        self.image_shape_ = image_shape
+        self.cluster_centers_ = kmeans.cluster_centers_.astype(np.float32)
+        self.labels_ = kmeans.labels_.astype(np.int64)
+        return self
+
+    def _latent_dim(self, kind: str, image_shape, profile: dict) -> int:
+        if self.latent_dim is not None:
+            return self.latent_dim
+        if kind == "mlp":
+            return profile["mlp_latent_dim"]
+        grid = working_side(max(image_shape[1:])) // 8
+        return profile["latent_channels"] * grid * grid
+
+    # ---- latent space ------------------------------------------------------------------------
+    def _whitened(self, Z: np.ndarray) -> np.ndarray:
+        white = (Z - self.latent_mean_) @ self.latent_components_.T / self.latent_scale_
+        return white.astype(np.float32)
+
+    def _unwhitened(self, W: np.ndarray) -> np.ndarray:
+        Z = (W * self.latent_scale_) @ self.latent_components_ + self.latent_mean_
+        return Z.astype(np.float32)
+
+    def _decode(self, Z: np.ndarray) -> np.ndarray:
+        self.module_.eval()
+        return self._map_batches(self.module_.decoder, np.ascontiguousarray(Z, np.float32))
+
+    def _squared_distances(self, X) -> np.ndarray:
+        """Squared distances of validated samples to the centres, in the whitened space."""
+        W = self._whitened(self._encode(X))
+        return ((W[:, None, :] - self.cluster_centers_[None]) ** 2).sum(-1)
+
+    # ---- inference ---------------------------------------------------------------------------
+    def predict(self, X) -> np.ndarray:
+        """Nearest cluster centre of each sample in the whitened latent space.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), int64
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._squared_distances(X).argmin(1).astype(np.int64)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Student-t soft assignments ``q_ij ∝ (1 + |w_i - c_j|^2)^-1`` of the whitened codes.
+
+        ``w_i`` is the whitened code of sample ``i`` and ``c_j`` the centre of cluster ``j``
+        (the DEC / IDEC kernel); rows sum to 1 and their argmax is :meth:`predict`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_clusters)
+        """
+        check_is_fitted(self)
+        kernel = 1.0 / (1.0 + self._squared_distances(self._validate_X(X, reset=False)))
+        return kernel / kernel.sum(1, keepdims=True)
+
+    def inverse_transform(self, X) -> np.ndarray:
+        """Decode latent codes (the output of :meth:`transform`) to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, latent_dim)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=np.float32)
+        if Z.shape[1] != self.latent_mean_.shape[0]:
+            raise ValueError(
+                f"X has {Z.shape[1]} features; inverse_transform expects codes of "
+                f"latent_dim={self.latent_mean_.shape[0]}."
+            )
+        return self._decode(Z)
+
+    def prototypes(self) -> np.ndarray:
+        """The cluster centres decoded to the input space.
+
+        Returns
+        -------
+        ndarray of shape (n_clusters, n_features)
+        """
+        check_is_fitted(self)
+        return self._decode(self._unwhitened(self.cluster_centers_))
+
+    def interpolate(self, x_a, x_b, n_steps: int = 8) -> np.ndarray:
+        """Decode the linear interpolation between the codes of ``x_a`` and ``x_b``.
+
+        The paper's Fig. 4: with a mixing consistent latent space, the path from one sample to
+        another stays on realistic data and changes class abruptly.
+
+        Parameters
+        ----------
+        x_a, x_b : array-like of shape (n_features,) or (n_pairs, n_features)
+            End points (samples in the input space).
+        n_steps : int, default=8
+            Points along each path, end points included.
+
+        Returns
+        -------
+        ndarray of shape (n_steps, n_features) or (n_pairs, n_steps, n_features)
+            Decoded points from ``x_a`` (step 0) to ``x_b`` (last step).
+        """
+        check_is_fitted(self)
+        if not isinstance(n_steps, Integral) or n_steps < 2:
+            raise ValueError(f"n_steps must be an integer >= 2, got {n_steps!r}.")
+        single = np.ndim(x_a) == 1 and np.ndim(x_b) == 1
+        z_a, z_b = (self.transform(np.atleast_2d(x) if np.ndim(x) == 1 else x) for x in (x_a, x_b))
+        if z_a.shape != z_b.shape:
+            raise ValueError(f"x_a and x_b hold {len(z_a)} and {len(z_b)} samples.")
+        t = np.linspace(0.0, 1.0, n_steps, dtype=np.float32)[None, :, None]
+        path = (1 - t) * z_a[:, None, :] + t * z_b[:, None, :]
+        decoded = self._decode(path.reshape(-1, z_a.shape[1]))
+        decoded = decoded.reshape(len(z_a), n_steps, -1)
+        return decoded[0] if single else decoded
+
+    def score(self, X, y=None) -> float:
+        """Negative mean squared error between each sample and its decoded cluster centre.
+
+        Each sample is assigned (:meth:`predict`) and compared, in the input space, with
+        its cluster's :meth:`prototypes`; the error is averaged over samples and features.
+        The input space is the same for every model, so the score compares ``mixing_weight``,
+        ``lambda_adv``, architectures and :class:`DMAEClustering` (which scores the same way).
+        Higher is better, like :meth:`sklearn.cluster.KMeans.score`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, C, H, W)
+        y : Ignored
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        labels = self._squared_distances(X).argmin(1)
+        prototypes = self.prototypes()
+        total = 0.0
+        for start in range(0, X.shape[0], _SCORE_BATCH):
+            rows = slice(start, start + _SCORE_BATCH)
+            total += float(((take_rows(X, rows).numpy() - prototypes[labels[rows]]) ** 2).sum())
+        return -total / math.prod(X.shape)

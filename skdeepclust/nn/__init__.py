@@ -1,0 +1,1 @@
+"""Torch modules of skdeepclust: the autoencoder builders and the dissimilarity mixture layer."""

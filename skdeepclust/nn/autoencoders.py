@@ -1,0 +1,90 @@
+"""Autoencoder builders shared by both estimators.
+
+Every encoder maps flat rows ``[B, n_features]`` to ``[B, latent_dim]`` and every decoder maps
+back to flat rows, whatever the architecture inside (image models reshape internally). The
+estimators and the training loops therefore never care about the architecture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+__all__ = ["Autoencoder", "build_autoencoder", "mlp"]
+
+
+def mlp(sizes: Sequence[int], *, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+    """Stack of linear layers with ``activation`` between them and a linear output."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class Autoencoder(nn.Module):
+    """An encoder and a decoder; ``forward(x)`` returns ``(z, reconstruction)``.
+
+    Parameters
+    ----------
+    encoder, decoder : nn.Module
+        Map flat ``[B, n_features]`` rows to ``[B, latent_dim]`` codes and back.
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module | None):
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+
+    def forward(self, x):
+        z = self.encoder(x)
+        return z, (None if self.decoder is None else self.decoder(z))
+
+
+def build_autoencoder(
+    kind: str | None,
+    n_features: int,
+    *,
+    hidden_dims: Sequence[int] = (256, 256),
+    latent_dim: int = 10,
+    image_shape: tuple[int, int, int] | None = None,
+    depth: int = 16,
+) -> Autoencoder:
+    """Build the autoencoder named ``kind``.
+
+    Parameters
+    ----------
+    kind : {"mlp", "conv"} or None
+        ``"mlp"``: fully connected ``n_features - hidden_dims - latent_dim`` and its mirror (the
+        DEC architecture is ``hidden_dims=(500, 500, 2000)``). ``"conv"``: the ACAI
+        convolutional autoencoder (needs ``image_shape``). ``None``: identity encoder and no
+        decoder (the shallow DMAE works on the raw features).
+    n_features : int
+        Number of input features.
+    hidden_dims : sequence of int, default=(256, 256)
+        Widths of the hidden layers of the MLP encoder (the decoder mirrors them).
+    latent_dim : int, default=10
+        Size of the latent code (for ``"conv"``: number of latent channels is derived from it).
+    image_shape : tuple (channels, height, width), optional
+        Required by ``"conv"``.
+    depth : int, default=16
+        Width of the first convolutional block of ``"conv"``.
+
+    Returns
+    -------
+    Autoencoder
+    """
+    if kind is None:
+        return Autoencoder(nn.Identity(), None)
+    if kind == "mlp":
+        sizes = [n_features, *hidden_dims, latent_dim]
+        return Autoencoder(mlp(sizes), mlp(sizes[::-1]))
+    if kind == "conv":
+        from .conv import build_conv_autoencoder
+
+        if image_shape is None:
+            raise ValueError("autoencoder='conv' needs an image_shape (channels, height, width).")
+        return build_conv_autoencoder(image_shape, latent_dim=latent_dim, depth=depth)
+    raise ValueError(f"Unknown autoencoder {kind!r}; expected 'mlp', 'conv' or None.")

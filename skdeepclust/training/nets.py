@@ -1,0 +1,185 @@
+"""skorch nets of the training phases.
+
+Each phase is a small :class:`skorch.NeuralNet` subclass whose ``losses`` method returns the
+named loss terms of one batch; the shared base records every term in the history, stops on a
+non-finite loss with the phase and epoch in the message, and moves batches to the device.
+Phases share module instances, so the weights flow from one phase to the next.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNet
+from skorch.utils import to_tensor
+
+from .losses import neighbor_embedding_loss, scale_penalty
+
+__all__ = ["DMMNet", "RepresentationNet", "UnsupervisedNet"]
+
+
+class UnsupervisedNet(NeuralNet):
+    """Base net for training without targets.
+
+    Subclasses implement ``losses(X, index) -> dict`` whose ``"loss"`` entry is minimised; every
+    entry is recorded per batch and averaged per epoch in ``history``.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    phase : str
+        Name of the phase, used in the history and in error messages.
+    augment : callable, optional
+        ``augment(X) -> X`` applied to the training inputs of each batch.
+    """
+
+    def __init__(self, *args, phase="training", augment=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.phase = phase
+        self.augment = augment
+
+    def losses(self, X, index) -> dict:
+        raise NotImplementedError
+
+    def _augmented(self, X):
+        return X if self.augment is None else self.augment(X)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        X, index = batch
+        X = to_tensor(X, device=self.device)
+        index = to_tensor(index, device=self.device)
+        terms = self.losses(X, index)
+        loss = terms["loss"]
+        value = loss.item()
+        if not np.isfinite(value):
+            epoch = len(self.history)
+            raise FloatingPointError(
+                f"The {self.phase} loss became {value} at epoch {epoch}. Lower the learning "
+                "rate, scale the input data, or check it for extreme values."
+            )
+        loss.backward()
+        for name, term in terms.items():
+            if name != "loss":
+                self.history.record_batch(name, term.item())
+        return {"loss": loss, "y_pred": None}
+
+    def on_epoch_end(self, net, **kwargs):
+        batches = self.history[-1, "batches"]
+        if batches:
+            for name in batches[0]:
+                if name not in ("train_loss", "train_batch_size"):
+                    self.history.record(name, float(np.mean([b[name] for b in batches])))
+        super().on_epoch_end(net, **kwargs)
+
+
+class RepresentationNet(UnsupervisedNet):
+    """Pretraining of an :class:`~skdeepclust.nn.autoencoders.Autoencoder`.
+
+    With batches of samples (:class:`~skdeepclust.training.data.BatchDataset`) the loss is the
+    reconstruction error. With batches of graph edges
+    (:class:`~skdeepclust.training.data.EdgeDataset`) it is the neighbour-embedding loss of
+    :func:`~skdeepclust.training.losses.neighbor_embedding_loss` plus ``reconstruction_weight``
+    times the reconstruction error of both ends.
+
+    The module must expose ``encoder`` and ``decoder`` (the decoder may be None).
+    """
+
+    def __init__(
+        self,
+        *args,
+        reconstruction_weight=1.0,
+        curve=(1.577, 0.895),
+        negative_sample_rate=5,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.reconstruction_weight = reconstruction_weight
+        self.curve = curve
+        self.negative_sample_rate = negative_sample_rate
+
+    def _autoencoder(self):
+        return self.module_
+
+    def _reconstruction(self, h, x):
+        decoder = self._autoencoder().decoder
+        if decoder is None or not self.reconstruction_weight:
+            return None
+        return F.mse_loss(decoder(h), x)
+
+    def _representation_terms(self, X):
+        """Encode a batch; return the codes, their inputs and the representation loss terms."""
+        encoder = self._autoencoder().encoder
+        terms = {}
+        if isinstance(X, (tuple, list)):
+            x = torch.cat([self._augmented(X[0]), self._augmented(X[1])])
+            h = encoder(x)
+            h_head, h_tail = h.chunk(2)
+            a, b = self.curve
+            terms["graph_loss"] = neighbor_embedding_loss(
+                h_head, h_tail, a=a, b=b, negative_sample_rate=self.negative_sample_rate
+            )
+            h, x = h_head, x[: len(h_head)]
+        else:
+            x = self._augmented(X)
+            h = encoder(x)
+        rec = self._reconstruction(h, x)
+        if rec is not None:
+            terms["reconstruction_loss"] = rec
+        return h, x, terms
+
+    def losses(self, X, index):
+        _, _, terms = self._representation_terms(X)
+        weights = {"graph_loss": 1.0, "reconstruction_loss": self.reconstruction_weight}
+        terms["loss"] = sum(weights[name] * term for name, term in terms.items())
+        return terms
+
+
+class DMMNet(RepresentationNet):
+    """Joint fine-tuning of the autoencoder and the dissimilarity mixture (DMAE step 3).
+
+    Loss: ``lambda_r * MSE(decoder(mu~), x) + lambda_c * L_c`` (the paper's), plus
+    ``graph_weight`` times the neighbour-embedding loss when trained on graph edges, plus
+    ``scale_weight`` times :func:`~skdeepclust.training.losses.scale_penalty` (the guard
+    against the latent collapse). The module must expose ``autoencoder`` and ``mixture``.
+    """
+
+    def __init__(
+        self,
+        *args,
+        lambda_r=0.01,
+        lambda_c=1.0,
+        graph_weight=1.0,
+        scale_weight=1.0,
+        reference_scale=1.0,
+        **kwargs,
+    ):
+        super().__init__(*args, reconstruction_weight=0.0, **kwargs)
+        self.lambda_r = lambda_r
+        self.lambda_c = lambda_c
+        self.graph_weight = graph_weight
+        self.scale_weight = scale_weight
+        self.reference_scale = reference_scale
+
+    def _autoencoder(self):
+        return self.module_.autoencoder
+
+    def losses(self, X, index):
+        h, x, terms = self._representation_terms(X)
+        mixture = self.module_.mixture
+        S, _, _ = mixture(h)
+        loss = self.lambda_c * mixture.clustering_loss(h, S)
+        terms["clustering_loss"] = loss.detach()
+        decoder = self._autoencoder().decoder
+        if decoder is not None and self.lambda_r:
+            terms["reconstruction_loss"] = F.mse_loss(decoder(mixture.soft_centers(S)), x)
+            loss = loss + self.lambda_r * terms["reconstruction_loss"]
+        if "graph_loss" in terms:
+            loss = loss + self.graph_weight * terms["graph_loss"]
+        if self.scale_weight:
+            terms["scale_penalty"] = scale_penalty(h, self.reference_scale)
+            loss = loss + self.scale_weight * terms["scale_penalty"]
+        terms["loss"] = loss
+        return terms
