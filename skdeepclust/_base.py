@@ -6,7 +6,6 @@ import contextlib
 from numbers import Integral
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
@@ -44,6 +43,16 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         return X
 
+    @contextlib.contextmanager
+    def _unfitted_on_error(self):
+        """Leave no half-fitted state behind when ``fit`` fails (e.g. on a NaN loss)."""
+        try:
+            yield
+        except BaseException:
+            for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+                delattr(self, name)
+            raise
+
     # ---- devices and randomness --------------------------------------------------------------
     def _torch_device(self) -> torch.device:
         if self.device == "auto":
@@ -55,7 +64,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     @contextlib.contextmanager
     def _seeded(self, seed: int):
-        """Run a block with torch's RNGs seeded, leaving the caller's global RNG state as it was."""
+        """Run a block with torch's RNGs seeded; the caller's global RNG state is restored."""
         device = self._torch_device()
         devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
@@ -138,8 +147,3 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _device_is_cuda(self) -> bool:
         return str(self.device).startswith("cuda")
-
-
-def n_rows(X) -> int:
-    """Number of rows of an array or sparse matrix."""
-    return X.shape[0] if sp.issparse(X) else len(X)

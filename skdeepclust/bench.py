@@ -272,9 +272,8 @@ def format_table(rows: list[dict]) -> str:
             if np.isnan(r[f"{key}_median"]):
                 cells.append("-")
             else:
-                cells.append(
-                    f"{r[f'{key}_median']:{fmt}} ({r[f'{key}_mean']:{fmt}} ± {r[f'{key}_std']:{fmt}})"
-                )
+                median, mean, std = (r[f"{key}_{s}"] for s in ("median", "mean", "std"))
+                cells.append(f"{median:{fmt}} ({mean:{fmt}} ± {std:{fmt}})")
         cells.append("-" if np.isnan(r["predict_s_median"]) else f"{r['predict_s_median']:.2f}")
         cells.append("-" if np.isnan(r["peak_mb_median"]) else f"{r['peak_mb_median']:.0f}")
         lines.append("| " + " | ".join(cells) + " |")
@@ -296,7 +295,8 @@ def _header(argv_line: str) -> str:
 
     return (
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
-        f"torch {torch.__version__} ({torch.get_num_threads()} threads). Commit: {commit or 'unknown'}. "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads). "
+        f"Commit: {commit or 'unknown'}. "
         f"Command: `{argv_line}`. Cells: median (mean ± std) over seeds."
     )
 

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import _fit_context
+from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
@@ -34,7 +35,7 @@ _PROFILES = {
         hidden_dims=(256, 256),
         lambda_r=0.1,
         pretrain_optimizer=(torch.optim.Adam, {}),
-        pretrain_lr=1e-3,
+        pretrain_lr=2e-3,
         finetune_lr=1e-4,
         pretrain_batch_size=512,
     ),
@@ -66,8 +67,9 @@ class DMAEModule(nn.Module):
 def _auto_pretrain_epochs(n_samples: int, pretrain: str) -> int:
     """Epoch budget from the data size: more passes on small data, fewer on large data."""
     if pretrain == "graph":
-        # An epoch samples as many edges as the graph has (about 1.5 * n_neighbors * n).
-        return int(np.clip(round(60_000 / math.sqrt(n_samples) / 10), 8, 60))
+        # An epoch samples as many edges as the graph has (about 1.4 * n_neighbors * n): 21
+        # epochs on 1,797 digits (measured: enough for 0.94 ACC), 4 on 70,000 images.
+        return int(np.clip(round(20 * math.sqrt(2000 / n_samples)), 4, 40))
     return int(np.clip(round(200_000 / n_samples), 10, 200))
 
 
@@ -181,7 +183,7 @@ class DMAEClustering(BaseDeepClustering):
     Notes
     -----
     Profiles fill the parameters left at None / "auto": "default" uses graph pretraining, an
-    MLP (256, 256), Adam 1e-3 (pretraining) / 1e-4 (fine-tuning), ``lambda_r=0.1`` and keeps the
+    MLP (256, 256), Adam 2e-3 (pretraining) / 1e-4 (fine-tuning), ``lambda_r=0.1`` and keeps the
     graph loss during fine-tuning; "paper" uses plain autoencoder pretraining with SGD and
     momentum 0.9, DEC's (500, 500, 2000) MLP, ``lambda_r=0.01``, Adam 1e-5.
 
@@ -290,117 +292,120 @@ class DMAEClustering(BaseDeepClustering):
         -------
         self : DMAEClustering
         """
-        X = self._validate_X(X, reset=True)
-        n_samples, n_features = X.shape
-        profile = _PROFILES[self.profile]
-        V = get_dissimilarity(self.dissimilarity, self.dissimilarity_params)
-        deep = self.autoencoder is not None
-        pretrain = profile["pretrain"] if self.pretrain == "auto" else self.pretrain
-        if not deep:
-            pretrain = "none"
-        if pretrain == "graph" and self.n_neighbors >= n_samples:
-            raise ValueError(
-                f"n_neighbors={self.n_neighbors} must be < n_samples={n_samples} for "
-                "pretrain='graph'."
-            )
-        image_shape = self._image_shape(X)
-        augment = ImageAugmenter(image_shape) if (self.augmentation and image_shape) else None
-        seed = self._draw_seed()
-        rng = np.random.RandomState(seed)
-        device = self._torch_device()
-
-        with self._seeded(seed):
-            autoencoder = build_autoencoder(
-                self.autoencoder,
-                n_features,
-                hidden_dims=tuple(self.hidden_dims or profile["hidden_dims"]),
-                latent_dim=self.latent_dim,
-                image_shape=image_shape,
-            )
-            latent_dim = self.latent_dim if deep else n_features
-            mixture = DissimilarityMixture(self.n_clusters, latent_dim, V, float(self.alpha))
-            module = DMAEModule(autoencoder, mixture).to(device)
-
-            graph = None
-            if pretrain == "graph":
-                self._progress(f"building the {self.n_neighbors}-NN graph of {n_samples} samples")
-                graph = neighbor_graph(X, self.n_neighbors, device=device)
-            curve = umap_curve_parameters()
-            dataset = BatchDataset(X) if graph is None else EdgeDataset(X, graph=graph)
-            self.pretrain_history_ = None
-            if pretrain != "none":
-                epochs = (
-                    _auto_pretrain_epochs(n_samples, pretrain)
-                    if self.pretrain_epochs == "auto"
-                    else self.pretrain_epochs
+        with self._unfitted_on_error():
+            X = self._validate_X(X, reset=True)
+            n_samples, n_features = X.shape
+            profile = _PROFILES[self.profile]
+            V = get_dissimilarity(self.dissimilarity, self.dissimilarity_params)
+            deep = self.autoencoder is not None
+            pretrain = profile["pretrain"] if self.pretrain == "auto" else self.pretrain
+            if not deep:
+                pretrain = "none"
+            if pretrain == "graph" and self.n_neighbors >= n_samples:
+                raise ValueError(
+                    f"n_neighbors={self.n_neighbors} must be < n_samples={n_samples} for "
+                    "pretrain='graph'."
                 )
-                self._progress(f"pretraining ({pretrain}) for {epochs} epochs")
-                optimizer, optimizer_kwargs = profile["pretrain_optimizer"]
-                net = RepresentationNet(
-                    autoencoder,
+            image_shape = self._image_shape(X)
+            augment = ImageAugmenter(image_shape) if (self.augmentation and image_shape) else None
+            seed = self._draw_seed()
+            rng = np.random.RandomState(seed)
+            device = self._torch_device()
+
+            with self._seeded(seed):
+                autoencoder = build_autoencoder(
+                    self.autoencoder,
+                    n_features,
+                    hidden_dims=tuple(self.hidden_dims or profile["hidden_dims"]),
+                    latent_dim=self.latent_dim,
+                    image_shape=image_shape,
+                )
+                latent_dim = self.latent_dim if deep else n_features
+                mixture = DissimilarityMixture(self.n_clusters, latent_dim, V, float(self.alpha))
+                module = DMAEModule(autoencoder, mixture).to(device)
+
+                graph = None
+                if pretrain == "graph":
+                    self._progress(
+                        f"building the {self.n_neighbors}-NN graph of {n_samples} samples"
+                    )
+                    graph = neighbor_graph(X, self.n_neighbors, device=device)
+                curve = umap_curve_parameters()
+                dataset = BatchDataset(X) if graph is None else EdgeDataset(X, graph=graph)
+                self.pretrain_history_ = None
+                if pretrain != "none":
+                    epochs = (
+                        _auto_pretrain_epochs(n_samples, pretrain)
+                        if self.pretrain_epochs == "auto"
+                        else self.pretrain_epochs
+                    )
+                    self._progress(f"pretraining ({pretrain}) for {epochs} epochs")
+                    optimizer, optimizer_kwargs = profile["pretrain_optimizer"]
+                    net = RepresentationNet(
+                        autoencoder,
+                        **self._net_kwargs(
+                            phase="pretraining",
+                            seed=seed,
+                            max_epochs=epochs,
+                            lr=profile["pretrain_lr"],
+                            batch_size=min(profile["pretrain_batch_size"], n_samples),
+                        ),
+                        iterator_train=batch_loader if graph is None else edge_loader,
+                        augment=augment,
+                        curve=curve,
+                        reconstruction_weight=self._lambda_r() if pretrain == "graph" else 1.0,
+                    )
+                    net.set_params(
+                        optimizer=optimizer,
+                        **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+                    )
+                    net.initialize()
+                    net.partial_fit(dataset)
+                    self.pretrain_history_ = net.history
+                self.encoder_ = autoencoder.encoder
+
+                H = self._encode(X) if deep else np.asarray(X.toarray() if sp.issparse(X) else X)
+                centers, labels = self._initial_partition(H, V, rng)
+                precisions = (
+                    precisions_from_partition(H, labels, self.n_clusters)
+                    if V.name == "mahalanobis"
+                    else None
+                )
+                mixture.initialize_(
+                    torch.as_tensor(centers, dtype=torch.float32, device=device),
+                    None
+                    if precisions is None
+                    else torch.as_tensor(precisions, dtype=torch.float32, device=device),
+                )
+                epochs = self._finetune_epochs(n_samples, pretrain)
+                self._progress(f"fine-tuning the mixture for {epochs} epochs")
+                reference_scale = float(np.sqrt(((H - H.mean(0)) ** 2).sum(1).mean())) or 1.0
+                self.net_ = DMMNet(
+                    module,
                     **self._net_kwargs(
-                        phase="pretraining",
-                        seed=seed,
+                        phase="fine-tuning",
+                        seed=seed + 1,
                         max_epochs=epochs,
-                        lr=profile["pretrain_lr"],
-                        batch_size=min(profile["pretrain_batch_size"], n_samples),
+                        lr=self.lr or (profile["finetune_lr"] if deep else 1e-3),
+                        batch_size=min(self.batch_size if deep else 32, n_samples)
+                        if graph is None
+                        else min(profile["pretrain_batch_size"], n_samples),
                     ),
                     iterator_train=batch_loader if graph is None else edge_loader,
                     augment=augment,
                     curve=curve,
-                    reconstruction_weight=self._lambda_r() if pretrain == "graph" else 1.0,
+                    lambda_r=self._lambda_r(),
+                    lambda_c=self.lambda_c,
+                    scale_weight=float(self.scale_guard and deep),
+                    reference_scale=reference_scale,
                 )
-                net.set_params(
-                    optimizer=optimizer,
-                    **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
-                )
-                net.initialize()
-                net.partial_fit(dataset)
-                self.pretrain_history_ = net.history
-            self.encoder_ = autoencoder.encoder
-
-            H = self._encode(X) if deep else np.asarray(X.toarray() if sp.issparse(X) else X)
-            centers, labels = self._initial_partition(H, V, rng)
-            precisions = (
-                precisions_from_partition(H, labels, self.n_clusters)
-                if V.name == "mahalanobis"
-                else None
-            )
-            mixture.initialize_(
-                torch.as_tensor(centers, dtype=torch.float32, device=device),
-                None
-                if precisions is None
-                else torch.as_tensor(precisions, dtype=torch.float32, device=device),
-            )
-            epochs = self._finetune_epochs(n_samples, pretrain)
-            self._progress(f"fine-tuning the mixture for {epochs} epochs")
-            reference_scale = float(np.sqrt((H**2).sum(1).mean())) or 1.0
-            self.net_ = DMMNet(
-                module,
-                **self._net_kwargs(
-                    phase="fine-tuning",
-                    seed=seed + 1,
-                    max_epochs=epochs,
-                    lr=self.lr or (profile["finetune_lr"] if deep else 1e-3),
-                    batch_size=min(self.batch_size if deep else 32, n_samples)
-                    if graph is None
-                    else min(profile["pretrain_batch_size"], n_samples),
-                ),
-                iterator_train=batch_loader if graph is None else edge_loader,
-                augment=augment,
-                curve=curve,
-                lambda_r=self._lambda_r(),
-                lambda_c=self.lambda_c,
-                scale_weight=float(self.scale_guard and deep),
-                reference_scale=reference_scale,
-            )
-            self.net_.initialize()
-            if epochs:
-                self.net_.partial_fit(dataset)
-        self.module_ = module.eval()
-        self._store_mixture()
-        self.labels_ = self.predict(X)
-        self.n_iter_ = epochs
+                self.net_.initialize()
+                if epochs:
+                    self.net_.partial_fit(dataset)
+            self.module_ = module.eval()
+            self._store_mixture()
+            self.labels_ = self.predict(X)
+            self.n_iter_ = epochs
         return self
 
     def _lambda_r(self) -> float:
@@ -527,12 +532,16 @@ class DMAEClustering(BaseDeepClustering):
 
         return -float(self._map_batches(errors, X).mean())
 
+    def _defines_density(self) -> bool:
+        return get_dissimilarity(self.dissimilarity, self.dissimilarity_params).density
+
+    @available_if(_defines_density)
     def score_samples(self, X) -> np.ndarray:
         """Log-density of each sample's code under the mixture.
 
         Defined where ``exp(-alpha * V)`` is a normalisable density: "sqeuclidean" (an
         isotropic Gaussian mixture with variance ``1 / (2 alpha)``) and "mahalanobis" (a Gaussian
-        mixture with precisions ``2 alpha P_k``).
+        mixture with precisions ``2 alpha P_k``); other dissimilarities do not have this method.
 
         Parameters
         ----------
@@ -544,11 +553,6 @@ class DMAEClustering(BaseDeepClustering):
         """
         check_is_fitted(self)
         mixture = self.module_.mixture
-        if not mixture.dissimilarity.density:
-            raise ValueError(
-                f"score_samples needs a dissimilarity that defines a density ('sqeuclidean' or "
-                f"'mahalanobis'), not {mixture.dissimilarity.name!r}."
-            )
         X = self._validate_X(X, reset=False)
         d = self.cluster_centers_.shape[1]
         log_norm = 0.5 * d * math.log(self.alpha / math.pi)

@@ -9,15 +9,16 @@ IDEC's clustering loss for fine-tuning.
 
 Two players, two optimisers, one backward pass: the critic's loss sees only detached inputs,
 and the autoencoder's adversarial term sees the critic's parameters as constants, so the
-gradients of the summed loss reach each player from its own loss only, and skorch's default
-``train_step`` (which steps every optimiser) performs both updates at once. No graph is reused
-after an optimiser step (the bug that breaks the authors' code on current PyTorch).
+gradients of the summed loss reach each player from its own loss only, and one backward pass
+followed by a step of each optimiser performs both updates. No graph is reused after an
+optimiser step (the bug that breaks the authors' code on current PyTorch).
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from skorch.utils import TeeGenerator
 from torch import nn
 
 from .data import take_rows
@@ -144,12 +145,15 @@ class MixingNet(UnsupervisedNet):
         and divided by the number of features (the scale of the per-feature mse).
     graph_weight : float, default=1.0
         Weight of :func:`~skdeepclust.training.losses.neighbor_embedding_loss` when the
-        batches are graph edges (:class:`~skdeepclust.training.data.EdgeDataset`); the other
-        terms are computed on the edges' heads.
+        batches are graph edges (:class:`~skdeepclust.training.data.EdgeDataset`).
     curve : tuple (a, b), default=(1.577, 0.895)
         Parameters of the neighbour-embedding similarity curve.
     negative_sample_rate : int, default=5
         Negatives per edge of the neighbour-embedding loss.
+    mixing_batch_size : int, default=None
+        With graph batches, the terms other than the graph term are computed on the heads of
+        the first ``mixing_batch_size`` edges only (None: all heads), so that the graph term
+        can see large batches at a small extra cost.
     **kwargs
         Passed to :class:`~skdeepclust.training.nets.UnsupervisedNet`.
     """
@@ -166,6 +170,7 @@ class MixingNet(UnsupervisedNet):
         graph_weight=1.0,
         curve=(1.577, 0.895),
         negative_sample_rate=5,
+        mixing_batch_size=None,
         **kwargs,
     ):
         # Modules must be stored before skorch's __init__ marks the net as constructed.
@@ -179,6 +184,7 @@ class MixingNet(UnsupervisedNet):
         self.graph_weight = graph_weight
         self.curve = curve
         self.negative_sample_rate = negative_sample_rate
+        self.mixing_batch_size = mixing_batch_size
 
     # ---- modules and optimisers --------------------------------------------------------------
     def initialize_module(self):
@@ -196,6 +202,23 @@ class MixingNet(UnsupervisedNet):
         args, kwargs = self.get_params_for_optimizer("optimizer", self.critic_.named_parameters())
         self.optimizer_critic_ = self.optimizer(*args, **kwargs)
         return self
+
+    def train_step(self, batch, **fit_params):
+        """One forward and backward pass, then a step of each optimiser.
+
+        skorch's default would pass the whole step as a closure to every optimiser, running
+        the forward and backward passes once per optimiser.
+        """
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        self._step_optimizer(None)
+        return step
 
     # ---- losses ------------------------------------------------------------------------------
     def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -216,8 +239,10 @@ class MixingNet(UnsupervisedNet):
         graph = neighbor_embedding_loss(
             z[:heads], z[heads:], a=a, b=b, negative_sample_rate=self.negative_sample_rate
         )
-        log_var = None if log_var is None else log_var[:heads]
-        return x[:heads], z[:heads], log_var, {"graph_loss": graph}
+        # The other terms use the first mixing_batch_size heads (the edges are shuffled).
+        keep = heads if self.mixing_batch_size is None else min(heads, self.mixing_batch_size)
+        log_var = None if log_var is None else log_var[:keep]
+        return x[:keep], z[:keep], log_var, {"graph_loss": graph}
 
     def losses(self, X, index) -> dict:
         x, z, log_var, terms = self._encode_batch(X)
@@ -255,7 +280,8 @@ class MixingNet(UnsupervisedNet):
             score_mix, score_blend = scores.chunk(2)
             critic_loss = (score_mix - a).pow(2).mean() + score_blend.pow(2).mean()
 
-        weighted += self._extra_terms(z, index, terms)
+        # With graph batches index holds the heads, of which z keeps the first len(z).
+        weighted += self._extra_terms(z, index[: len(z)], terms)
         autoencoder_loss = sum(weight * terms[name] for weight, name in weighted)
         terms["autoencoder_loss"] = autoencoder_loss
         terms["loss"] = autoencoder_loss

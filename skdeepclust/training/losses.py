@@ -30,7 +30,8 @@ def neighbor_embedding_loss(
     z_head, z_tail : Tensor of shape (B, d)
         Codes of the two ends of each sampled edge.
     a, b : float
-        Parameters of the similarity curve (see :func:`skdeepclust.neighbors.umap_curve_parameters`).
+        Parameters of the similarity curve
+        (:func:`skdeepclust.neighbors.umap_curve_parameters`).
     negative_sample_rate : int, default=5
         Negatives per edge.
     repulsion_strength : float, default=1.0
@@ -57,10 +58,11 @@ def neighbor_embedding_loss(
 
 
 def scale_penalty(h: torch.Tensor, reference_scale: float) -> torch.Tensor:
-    """Squared log-ratio of the batch's root-mean-square code norm to ``reference_scale``.
+    """Squared log-ratio of the batch's spread to ``reference_scale``.
 
-    The DMM loss can be driven to zero by an encoder that shrinks every code (and the centres
-    with them); anchoring the latent scale at its value after pretraining removes that shortcut.
+    The spread is the root-mean-square distance of the codes to their mean. The DMM loss can be
+    driven to zero by an encoder that shrinks every code towards one point (and the centres with
+    it); anchoring the spread at its value after pretraining removes that shortcut.
     """
-    rms = h.pow(2).sum(1).mean().clamp_min(1e-12).sqrt()
+    rms = (h - h.mean(0)).pow(2).sum(1).mean().clamp_min(1e-12).sqrt()
     return torch.log(rms / reference_scale).pow(2)

@@ -1,0 +1,342 @@
+"""DMAEClustering: the sklearn contract, the model's behaviour and its errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from skorch.callbacks import Callback
+
+from skdeepclust import DMAEClustering
+from skdeepclust.datasets import make_blobs8
+from skdeepclust.metrics import accuracy_scorer, unsupervised_accuracy
+
+SMALL = dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, epochs=2, n_neighbors=5)
+
+
+def _expected_failed_checks(estimator):
+    reason = (
+        "scikit-learn 1.9 reads classifier_tags.multi_class for any estimator with predict_proba "
+        "in its sparse-container check, which is None for a clusterer"
+    )
+    return {"check_estimator_sparse_array": reason, "check_estimator_sparse_matrix": reason}
+
+
+@parametrize_with_checks(
+    [DMAEClustering(n_clusters=3, random_state=0, **SMALL)],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(300, centers=3, n_features=5, cluster_std=0.6, random_state=0)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:400] / 16.0, y[:400]
+
+
+@pytest.fixture(scope="module")
+def fitted(blobs):
+    return DMAEClustering(n_clusters=3, random_state=0, **SMALL).fit(blobs[0])
+
+
+# ---- the model --------------------------------------------------------------------------------
+@pytest.mark.parametrize("p", [1, 2, 3, 4])
+def test_shallow_minkowski_blobs(p):
+    """The paper's synthetic experiment: 8 blobs, shallow DMAE, every Minkowski p."""
+    X, y = make_blobs8(800, random_state=0)
+    est = DMAEClustering(
+        n_clusters=8,
+        autoencoder=None,
+        dissimilarity="minkowski",
+        dissimilarity_params={"p": p},
+        alpha=100.0,
+        epochs=5,
+        random_state=0,
+    ).fit(X)
+    assert unsupervised_accuracy(y, est.labels_) >= 0.99
+
+
+def test_deep_digits_beats_chance_by_far(digits):
+    X, y = digits
+    est = DMAEClustering(n_clusters=10, pretrain_epochs=8, epochs=2, random_state=0).fit(X)
+    assert unsupervised_accuracy(y, est.labels_) > 0.8
+    assert len(np.unique(est.labels_)) == 10
+
+
+@pytest.mark.parametrize(
+    "dissimilarity", ["euclidean", "sqeuclidean", "manhattan", "chebyshev", "mahalanobis"]
+)
+def test_dissimilarities_fit_blobs(blobs, dissimilarity):
+    X, y = blobs
+    est = DMAEClustering(n_clusters=3, dissimilarity=dissimilarity, random_state=0, **SMALL)
+    est.fit(X)
+    assert unsupervised_accuracy(y, est.labels_) > 0.9
+    P = est.predict_proba(X)
+    np.testing.assert_allclose(P.sum(1), 1.0, atol=1e-5)
+    assert np.all(np.isfinite(est.cluster_centers_))
+    if dissimilarity == "mahalanobis":
+        assert est.precisions_.shape == (3, 3, 3)
+        assert np.all(np.linalg.eigvalsh(est.precisions_) > 0)
+    else:
+        assert est.precisions_ is None
+
+
+@pytest.mark.parametrize("dissimilarity", ["cosine", "correlation"])
+def test_shallow_angular_dissimilarities(dissimilarity):
+    """Directions, not norms, separate these clusters: what cosine and correlation are for."""
+    rng = np.random.RandomState(0)
+    directions = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 1.0]])
+    y = rng.randint(3, size=300)
+    X = directions[y] * rng.uniform(0.5, 5.0, size=(300, 1)) + 0.05 * rng.randn(300, 4)
+    est = DMAEClustering(
+        n_clusters=3,
+        autoencoder=None,
+        dissimilarity=dissimilarity,
+        alpha=100.0,
+        epochs=3,
+        random_state=0,
+    ).fit(X)
+    assert unsupervised_accuracy(y, est.labels_) > 0.95
+
+
+def test_callable_dissimilarity(blobs):
+    def squared(H, C):
+        return torch.cdist(H, C).pow(2)
+
+    est = DMAEClustering(n_clusters=3, dissimilarity=squared, random_state=0, **SMALL)
+    est.fit(blobs[0])
+    assert unsupervised_accuracy(blobs[1], est.labels_) > 0.9
+
+
+def test_fitted_attributes(fitted, blobs):
+    X = blobs[0]
+    assert fitted.labels_.shape == (300,)
+    assert fitted.cluster_centers_.shape == (3, 3)
+    np.testing.assert_allclose(fitted.mixing_weights_.sum(), 1.0, atol=1e-6)
+    assert fitted.transform(X).shape == (300, 3)
+    assert fitted.transform(X).dtype == np.float32
+    assert fitted.prototypes().shape == (3, 5)
+    assert "graph_loss" in fitted.pretrain_history_[-1]
+    assert "clustering_loss" in fitted.net_.history[-1]
+    np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)
+
+
+def test_shallow_transform_is_identity_shaped(blobs):
+    X = blobs[0]
+    est = DMAEClustering(n_clusters=3, autoencoder=None, epochs=2, random_state=0).fit(X)
+    np.testing.assert_allclose(est.transform(X), X.astype(np.float32))
+    assert est.cluster_centers_.shape == (3, 5)
+
+
+def test_epochs_zero_is_pretraining_plus_kmeans(blobs):
+    est = DMAEClustering(n_clusters=3, random_state=0, **{**SMALL, "epochs": 0}).fit(blobs[0])
+    assert len(est.net_.history) == 0
+    assert unsupervised_accuracy(blobs[1], est.labels_) > 0.9
+
+
+def test_paper_profile_runs(blobs):
+    # The paper's SGD pretraining assumes inputs scaled to [0, 1], like its image data.
+    X = MinMaxScaler().fit_transform(blobs[0])
+    est = DMAEClustering(
+        n_clusters=3,
+        profile="paper",
+        hidden_dims=(16,),
+        latent_dim=3,
+        pretrain_epochs=3,
+        epochs=2,
+        random_state=0,
+    ).fit(X)
+    assert unsupervised_accuracy(blobs[1], est.labels_) > 0.9
+    assert "graph_loss" not in est.pretrain_history_[-1]
+    assert "reconstruction_loss" in est.pretrain_history_[-1]
+
+
+def test_image_augmentation_inferred(digits):
+    X = digits[0][:200]
+    est = DMAEClustering(n_clusters=10, random_state=0, **SMALL).fit(X)
+    assert est.net_.augment is not None
+    assert est.net_.augment.image_shape == (1, 8, 8)
+    est = DMAEClustering(n_clusters=10, image_shape=None, random_state=0, **SMALL).fit(X)
+    assert est.net_.augment is None
+
+
+def test_score_ranks_good_model_above_bad(blobs):
+    X, _ = blobs
+    good = DMAEClustering(n_clusters=3, random_state=0, **SMALL).fit(X)
+    # A model with a single effective cluster explains the data badly.
+    bad = DMAEClustering(n_clusters=3, init=np.zeros((3, 3)), epochs=0, random_state=0)
+    bad.set_params(**{k: v for k, v in SMALL.items() if k != "epochs"}).fit(X)
+    assert good.score(X) > bad.score(X)
+
+
+def test_score_samples_density(blobs):
+    X, _ = blobs
+    est = DMAEClustering(
+        n_clusters=3,
+        autoencoder=None,
+        dissimilarity="sqeuclidean",
+        alpha=0.5,
+        epochs=3,
+        random_state=0,
+    ).fit(X)
+    log_density = est.score_samples(X)
+    assert log_density.shape == (300,) and np.all(np.isfinite(log_density))
+    # Points far from the data have a lower density.
+    assert est.score_samples(X + 100).max() < log_density.min()
+    assert not hasattr(DMAEClustering(dissimilarity="cosine"), "score_samples")
+
+
+def test_collapse_guard():
+    """Without the guard, fine-tuning with the paper's weights shrinks the latent space."""
+    X, _ = make_blobs(400, centers=4, n_features=10, random_state=0)
+    X = MinMaxScaler().fit_transform(X)
+    common = dict(
+        n_clusters=4,
+        pretrain="autoencoder",
+        hidden_dims=(32,),
+        latent_dim=4,
+        pretrain_epochs=20,
+        epochs=30,
+        lr=1e-2,
+        alpha=1.0,
+        lambda_r=0.01,
+        dissimilarity="sqeuclidean",
+        random_state=0,
+    )
+    scales = {}
+    for guard in (False, True):
+        est = DMAEClustering(scale_guard=guard, **common).fit(X)
+        before = est.net_.reference_scale
+        H = est.transform(X)
+        after = float(np.sqrt(((H - H.mean(0)) ** 2).sum(1).mean()))
+        scales[guard] = after / before
+    assert scales[False] < 0.5  # collapse without the guard
+    assert 0.7 < scales[True] < 1.4
+
+
+# ---- scikit-learn integration -----------------------------------------------------------------
+def test_pipeline_and_grid_search(blobs):
+    X, y = blobs
+    pipe = Pipeline(
+        [
+            ("scale", MinMaxScaler()),
+            ("dmae", DMAEClustering(n_clusters=3, random_state=0, **SMALL)),
+        ]
+    )
+    assert pipe.fit_predict(X).shape == (300,)
+    idx = np.arange(len(X))
+    grid = {"dmae__alpha": [1.0, 1000.0], "dmae__dissimilarity": ["euclidean", "cosine"]}
+    search = GridSearchCV(pipe, grid, scoring=accuracy_scorer, cv=[(idx, idx)]).fit(X, y)
+    assert search.best_score_ > 0.9
+    unsupervised = GridSearchCV(pipe, {"dmae__alpha": [1.0, 1000.0]}, cv=[(idx, idx)]).fit(X)
+    assert np.all(np.isfinite(unsupervised.cv_results_["mean_test_score"]))
+
+
+def test_clone_pickle_and_determinism(fitted, blobs):
+    X = blobs[0]
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+    again = clone(fitted).fit(X)
+    np.testing.assert_array_equal(again.labels_, fitted.labels_)
+    np.testing.assert_array_equal(again.transform(X), fitted.transform(X))
+
+
+def test_fit_leaves_global_rng_and_input_alone(blobs):
+    X = blobs[0].copy()
+    X_before = X.copy()
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    DMAEClustering(n_clusters=3, random_state=0, **SMALL).fit(X)
+    assert torch.equal(state, torch.get_rng_state())
+    np.testing.assert_array_equal(X, X_before)
+
+
+def test_sparse_dataframe_and_memmap_input(blobs, tmp_path):
+    pd = pytest.importorskip("pandas")
+    X = MinMaxScaler().fit_transform(blobs[0]).astype(np.float32)
+    dense = DMAEClustering(n_clusters=3, random_state=0, **SMALL).fit(X)
+    sparse = clone(dense).fit(sp.csr_matrix(X))
+    np.testing.assert_array_equal(sparse.labels_, dense.labels_)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    est = clone(dense).fit(frame)
+    assert list(est.feature_names_in_) == list(frame.columns)
+    mm = np.memmap(tmp_path / "X.dat", dtype=np.float32, mode="w+", shape=X.shape)
+    mm[:] = X
+    mm.flush()
+    readonly = np.memmap(tmp_path / "X.dat", dtype=np.float32, mode="r", shape=X.shape)
+    np.testing.assert_array_equal(clone(dense).fit(readonly).labels_, dense.labels_)
+
+
+def test_user_callbacks_receive_events(blobs):
+    class Count(Callback):
+        def initialize(self):
+            self.epochs = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs += 1
+
+    counter = Count()
+    DMAEClustering(n_clusters=3, callbacks=[counter], random_state=0, **SMALL).fit(blobs[0])
+    assert counter.epochs == SMALL["epochs"]  # the last phase's count (initialize resets it)
+
+
+# ---- errors ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.array([[0.0, np.nan], [1.0, 1.0], [2.0, 2.0]]), "NaN"),
+        (np.array([[0.0, np.inf], [1.0, 1.0], [2.0, 2.0]]), "infinity"),
+        (np.empty((0, 3)), "0 sample"),
+        (np.arange(5.0), "2D array"),
+    ],
+)
+def test_bad_input(X, match):
+    with pytest.raises(ValueError, match=match):
+        DMAEClustering(n_clusters=2, **SMALL).fit(X)
+
+
+def test_bad_parameters(blobs):
+    X = blobs[0]
+    with pytest.raises(ValueError, match="n_clusters"):
+        DMAEClustering(n_clusters=301, **SMALL).fit(X)
+    with pytest.raises(ValueError, match="euclidean"):  # the message lists the valid names
+        DMAEClustering(n_clusters=3, dissimilarity="hamming").fit(X)
+    with pytest.raises(ValueError, match="alpha"):
+        DMAEClustering(n_clusters=3, alpha=0.0).fit(X)
+    with pytest.raises(ValueError, match="image_shape"):
+        DMAEClustering(n_clusters=3, image_shape=(1, 2, 2)).fit(X)
+    with pytest.raises(ValueError, match="init"):
+        DMAEClustering(n_clusters=3, init=np.zeros((2, 3)), **SMALL).fit(X)
+
+
+def test_predict_errors(fitted, blobs):
+    with pytest.raises(NotFittedError):
+        DMAEClustering().predict(blobs[0])
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(blobs[0][:, :4])
+
+
+def test_nan_loss_names_phase_and_epoch(blobs):
+    X = blobs[0] * 1e30
+    est = DMAEClustering(n_clusters=3, pretrain="autoencoder", random_state=0, **SMALL)
+    with pytest.raises(FloatingPointError, match=r"pretraining loss became .* at epoch"):
+        est.fit(X)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
