@@ -129,6 +129,41 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """Fit, then return the latent codes of ``X``."""
         return self.fit(X, y, **fit_params).transform(X)
 
+    # ---- persistence -------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Save the fitted estimator: weights with ``torch.save``, parameters as JSON.
+
+        Unlike a pickle, the file executes no code when loaded (see :func:`load`).
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
+        from .persistence import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path, *, device: str = "cpu"):
+        """Load an estimator written by :meth:`save` (weights read with ``weights_only=True``).
+
+        Parameters
+        ----------
+        path : str or path-like
+        device : str, default="cpu"
+            Where to put the weights (a GPU-trained model loads on a CPU-only machine).
+
+        Returns
+        -------
+        estimator
+        """
+        from .persistence import load
+
+        est = load(path, device=device)
+        if not isinstance(est, cls):
+            raise TypeError(f"{path} holds a {type(est).__name__}, not a {cls.__name__}.")
+        return est
+
     # ---- helpers -----------------------------------------------------------------------------
     def _progress(self, message: str) -> None:
         if self.verbose:
