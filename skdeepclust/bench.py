@@ -191,7 +191,8 @@ def _fit_once(model: Model, X, y, k: int, seed: int, budget: str) -> dict:
     fit_s = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    labels = est.labels_
+    # GaussianMixture has no labels_: its training labels come from predict.
+    labels = est.labels_ if hasattr(est, "labels_") else est.predict(X)
     predict_s = float("nan")
     if hasattr(est, "predict"):
         start = time.perf_counter()

@@ -233,18 +233,32 @@ def test_fit_predict_transform_and_friends(digits):
 
 
 def test_image_input_conv_graph_and_augmentation(digits):
-    X, _ = digits
+    X = digits[0][:120]
     images = X.reshape(-1, 1, 8, 8)
-    kwargs = {**SMALL, "autoencoder": "auto", "pretrain": "graph", "n_neighbors": 5}
-    est = MCDCClustering(n_clusters=5, depth=2, **kwargs).fit(images)
+    kwargs = {**SMALL, "autoencoder": "conv", "pretrain": "graph", "n_neighbors": 5, "depth": 2}
+    est = MCDCClustering(n_clusters=5, **kwargs).fit(images)
     assert est.image_shape_ == (1, 8, 8)
     assert type(est.encoder_).__name__ == "ConvEncoder"
     assert "graph_loss" in est.net_.history[-1]
     assert est.net_.augment is not None
     np.testing.assert_array_equal(est.predict(images), est.predict(X))
     assert est.net_.dataset__graph is None  # not pickled with the estimator
-    flat = MCDCClustering(n_clusters=5, depth=2, **kwargs).fit(X)
+    # Flat rows of a square number of non-negative features are taken for images too.
+    flat = MCDCClustering(n_clusters=5, **kwargs).fit(X)
     np.testing.assert_array_equal(flat.labels_, est.labels_)
+
+
+@pytest.mark.parametrize(
+    ("profile", "encoder"), [("paper", "ConvEncoder"), ("default", "Sequential")]
+)
+def test_auto_autoencoder_per_profile(digits, profile, encoder):
+    settings = {**SMALL, "autoencoder": "auto", "epochs": 1, "depth": 2, "latent_dim": None}
+    est = MCDCClustering(n_clusters=3, profile=profile, **settings).fit(digits[0][:64])
+    assert type(est.encoder_).__name__ == encoder
+    # Default latent sizes: 16 channels on the 2x2 map of the paper's convolutional encoder,
+    # 10 dimensions for the default MLP.
+    assert est.cluster_centers_.shape == (3, 64 if profile == "paper" else 10)
+    assert (est.net_.augment is None) == (profile == "paper")
 
 
 def test_variational_and_idec_variants(digits):
@@ -294,11 +308,17 @@ def test_grid_search_over_mixing_weight(digits):
 
 
 def test_score_ranks_a_trained_model_above_an_untrained_one(digits):
-    X, _ = digits
-    untrained = MCDCClustering(n_clusters=10, **{**SMALL, "epochs": 0}).fit(X)
-    trained = MCDCClustering(n_clusters=10, **{**SMALL, "epochs": 6}).fit(X)
-    assert trained.score(X) > untrained.score(X)
-    assert trained.score(X) < 0
+    X, y = digits
+    graph = {**SMALL, "pretrain": "graph", "n_neighbors": 10}
+    untrained = MCDCClustering(n_clusters=10, **{**graph, "epochs": 0}).fit(X)
+    trained = MCDCClustering(n_clusters=10, **{**graph, "epochs": 15}).fit(X)
+    assert accuracy_scorer(trained, X, y) > accuracy_scorer(untrained, X, y) + 0.1
+    score = trained.score(X)
+    assert -1 < untrained.score(X) < score - 0.03 < 0
+    # The score is the unexplained fraction of the variance: scaling the codes changes nothing.
+    trained.latent_scale_ = trained.latent_scale_ / 10
+    trained.cluster_centers_ = trained.cluster_centers_ * 10
+    assert trained.score(X) == pytest.approx(score, rel=1e-4)
 
 
 def test_clear_errors(digits):
