@@ -19,7 +19,7 @@ from .augmentation import ImageAugmenter, infer_image_shape
 from .dissimilarities import VALID_DISSIMILARITIES, get_dissimilarity
 from .initialization import initial_partition
 from .neighbors import neighbor_graph, umap_curve_parameters
-from .nn.autoencoders import Autoencoder, build_autoencoder
+from .nn.autoencoders import Autoencoder, RandomFourierFeatures, build_autoencoder
 from .nn.mixture import DissimilarityMixture, precisions_from_partition
 from .training.data import BatchDataset, EdgeDataset, batch_loader, edge_loader
 from .training.nets import DMMNet, RepresentationNet
@@ -112,9 +112,14 @@ class DMAEClustering(BaseDeepClustering):
         Size of the latent space.
     profile : {"default", "paper"}, default="default"
         Which settings fill the parameters left at None or "auto" (see Notes).
-    pretrain : {"auto", "graph", "autoencoder", "none"}, default="auto"
+    pretrain : {"auto", "graph", "autoencoder", "rff", "none"}, default="auto"
         Pretraining of the autoencoder: ``"graph"`` (neighbour-graph embedding plus
-        reconstruction), ``"autoencoder"`` (reconstruction only) or ``"none"``.
+        reconstruction), ``"autoencoder"`` (reconstruction only), ``"rff"`` (the paper's kernel
+        initialisation for non-globular data: the encoder learns to output ``latent_dim``
+        random Fourier features of an RBF kernel, the decoder learns their inverse) or
+        ``"none"``.
+    rff_gamma : float, default=None
+        RBF kernel width of ``pretrain="rff"``; None: ``1 / (n_features * X.var())``.
     pretrain_epochs : int or "auto", default="auto"
         Pretraining epochs; "auto" picks a budget from the number of samples. For "graph" an
         epoch samples as many edges as the neighbour graph has.
@@ -206,7 +211,8 @@ class DMAEClustering(BaseDeepClustering):
         "hidden_dims": [tuple, list, None],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "profile": [StrOptions({"default", "paper"})],
-        "pretrain": [StrOptions({"auto", "graph", "autoencoder", "none"})],
+        "pretrain": [StrOptions({"auto", "graph", "autoencoder", "rff", "none"})],
+        "rff_gamma": [Interval(Real, 0, None, closed="neither"), None],
         "pretrain_epochs": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "epochs": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither"), None],
@@ -232,6 +238,7 @@ class DMAEClustering(BaseDeepClustering):
         latent_dim=10,
         profile="default",
         pretrain="auto",
+        rff_gamma=None,
         pretrain_epochs="auto",
         epochs="auto",
         batch_size=256,
@@ -258,6 +265,7 @@ class DMAEClustering(BaseDeepClustering):
         self.latent_dim = latent_dim
         self.profile = profile
         self.pretrain = pretrain
+        self.rff_gamma = rff_gamma
         self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
         self.batch_size = batch_size
@@ -354,6 +362,7 @@ class DMAEClustering(BaseDeepClustering):
                         augment=augment,
                         curve=curve,
                         reconstruction_weight=self._lambda_r() if pretrain == "graph" else 1.0,
+                        feature_map=self._feature_map(X) if pretrain == "rff" else None,
                     )
                     net.set_params(
                         optimizer=optimizer,
@@ -407,6 +416,13 @@ class DMAEClustering(BaseDeepClustering):
             self.labels_ = self.predict(X)
             self.n_iter_ = epochs
         return self
+
+    def _feature_map(self, X) -> RandomFourierFeatures:
+        gamma = self.rff_gamma
+        if gamma is None:
+            variance = float(X.power(2).mean() - X.mean() ** 2) if sp.issparse(X) else X.var()
+            gamma = 1.0 / (X.shape[1] * variance) if variance > 0 else 1.0
+        return RandomFourierFeatures(X.shape[1], self.latent_dim, gamma, self._torch_device())
 
     def _lambda_r(self) -> float:
         return _PROFILES[self.profile]["lambda_r"] if self.lambda_r is None else self.lambda_r

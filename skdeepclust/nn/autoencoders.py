@@ -7,12 +7,14 @@ estimators and the training loops therefore never care about the architecture.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import pairwise
 
+import torch
 from torch import nn
 
-__all__ = ["Autoencoder", "build_autoencoder", "mlp"]
+__all__ = ["Autoencoder", "RandomFourierFeatures", "build_autoencoder", "mlp"]
 
 
 def mlp(sizes: Sequence[int], *, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
@@ -23,6 +25,29 @@ def mlp(sizes: Sequence[int], *, activation: type[nn.Module] = nn.ReLU) -> nn.Se
         if i < len(sizes) - 2:
             layers.append(activation())
     return nn.Sequential(*layers)
+
+
+class RandomFourierFeatures:
+    """Random Fourier features of the RBF kernel ``exp(-gamma |x - y|^2)`` (Rahimi & Recht).
+
+    ``phi(x) = sqrt(2 / n_components) cos(x W + b)`` with ``W ~ N(0, 2 gamma)`` and
+    ``b ~ U[0, 2 pi)``, so that ``phi(x) . phi(y)`` approximates the kernel. A fixed map (a
+    regression target), not a module: it has nothing to train.
+
+    Parameters
+    ----------
+    n_features, n_components : int
+    gamma : float
+    device : torch.device or str, default="cpu"
+    """
+
+    def __init__(self, n_features: int, n_components: int, gamma: float, device="cpu"):
+        self.weight = (torch.randn(n_features, n_components) * (2 * gamma) ** 0.5).to(device)
+        self.offset = (torch.rand(n_components) * 2 * math.pi).to(device)
+        self.scale = (2.0 / n_components) ** 0.5
+
+    def __call__(self, x):
+        return self.scale * torch.cos(x @ self.weight + self.offset)
 
 
 class Autoencoder(nn.Module):

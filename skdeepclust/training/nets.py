@@ -82,7 +82,9 @@ class RepresentationNet(UnsupervisedNet):
     reconstruction error. With batches of graph edges
     (:class:`~skdeepclust.training.data.EdgeDataset`) it is the neighbour-embedding loss of
     :func:`~skdeepclust.training.losses.neighbor_embedding_loss` plus ``reconstruction_weight``
-    times the reconstruction error of both ends.
+    times the reconstruction error of both ends. With a ``feature_map`` (the DMAE paper's random
+    Fourier feature initialisation) the encoder regresses ``feature_map(x)`` and the decoder
+    learns to invert the (detached) codes.
 
     The module must expose ``encoder`` and ``decoder`` (the decoder may be None).
     """
@@ -93,12 +95,14 @@ class RepresentationNet(UnsupervisedNet):
         reconstruction_weight=1.0,
         curve=(1.577, 0.895),
         negative_sample_rate=5,
+        feature_map=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.reconstruction_weight = reconstruction_weight
         self.curve = curve
         self.negative_sample_rate = negative_sample_rate
+        self.feature_map = feature_map
 
     def _autoencoder(self):
         return self.module_
@@ -125,6 +129,9 @@ class RepresentationNet(UnsupervisedNet):
         else:
             x = self._augmented(X)
             h = encoder(x)
+        if self.feature_map is not None:
+            terms["feature_loss"] = F.mse_loss(h, self.feature_map(x))
+            h = h.detach()
         rec = self._reconstruction(h, x)
         if rec is not None:
             terms["reconstruction_loss"] = rec
@@ -132,7 +139,11 @@ class RepresentationNet(UnsupervisedNet):
 
     def losses(self, X, index):
         _, _, terms = self._representation_terms(X)
-        weights = {"graph_loss": 1.0, "reconstruction_loss": self.reconstruction_weight}
+        weights = {
+            "graph_loss": 1.0,
+            "feature_loss": 1.0,
+            "reconstruction_loss": self.reconstruction_weight,
+        }
         terms["loss"] = sum(weights[name] * term for name, term in terms.items())
         return terms
 
