@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from .bench import add_parser as add_bench_parser
+
 
 def demo(args: argparse.Namespace) -> int:
     """Cluster scikit-learn's bundled digits with DMAEClustering's defaults."""
@@ -44,12 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("--verbose", type=int, default=0)
     p_demo.add_argument("--figure", default="skdeepclust-demo.png")
     p_demo.set_defaults(func=demo)
-    try:
-        from .bench import add_parser as add_bench_parser
-    except ImportError:
-        pass
-    else:
-        add_bench_parser(sub)
+    add_bench_parser(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

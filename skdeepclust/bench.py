@@ -302,6 +302,7 @@ def _header(argv_line: str) -> str:
     )
 
 
+# --budget quick: digits, the DMAE paper's synthetic sets and two small tabular sets, 3 seeds.
 QUICK = {
     "datasets": ["digits", "blobs8", "pinwheel", "circles", "moons", "wine", "breast-cancer"],
     "models": ["dmae", "mcdc", "kmeans", "gmm", "ward", "spectral", "umap-kmeans"],

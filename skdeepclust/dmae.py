@@ -413,7 +413,7 @@ class DMAEClustering(BaseDeepClustering):
                     self.net_.partial_fit(dataset)
             self.module_ = module.eval()
             self._store_mixture()
-            self.labels_ = self.predict(X)
+            self.labels_ = self._assignments(X).argmax(1).astype(np.int64)
             self.n_iter_ = epochs
         return self
 

@@ -430,9 +430,9 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu"):
     ----------
     path : str or path-like
     device : str or torch.device, default="cpu"
-        Where to put the weights. It becomes the loaded estimator's ``device`` parameter (the
-        ``device`` it was trained with is in the manifest), so a model trained on a GPU loads
-        and predicts on a CPU-only machine.
+        Where to put the weights: "cpu", "cuda", "cuda:1", ... or "auto". It becomes the
+        loaded estimator's ``device`` parameter (the ``device`` it was trained with stays in
+        the manifest), so a model trained on a GPU loads and predicts on a CPU-only machine.
 
     Returns
     -------
@@ -453,10 +453,23 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu"):
         raise ValueError(f"Cannot load a skdeepclust model: {exc}.") from None
 
 
+def _target_device(device) -> torch.device:
+    """The torch device that ``device`` (as the estimators' ``device`` parameter) names."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        target = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device={device!r} is not a torch device.") from None
+    if target.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+    return target
+
+
 def _load(path: str, device):
     manifest, payload = _read(path)
     version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version != FORMAT_VERSION:
         raise _InvalidFile(
             f"{path} has format_version={version!r} (written by skdeepclust "
             f"{manifest.get('skdeepclust_version', '?')}), but this skdeepclust "
@@ -464,11 +477,12 @@ def _load(path: str, device):
             "the version that wrote it"
         )
     name = manifest.get("estimator")
-    if name not in _KINDS:
+    if not isinstance(name, str) or name not in _KINDS:
         raise _InvalidFile(f"unknown estimator {name!r}; expected one of {sorted(_KINDS)}")
     kind = _KINDS[name]
+    target = _target_device(device)
     try:
-        tensors = torch.load(io.BytesIO(payload), weights_only=True, map_location=device)
+        tensors = torch.load(io.BytesIO(payload), weights_only=True, map_location=target)
     except Exception as exc:
         raise _InvalidFile(f"its tensors cannot be read ({type(exc).__name__}: {exc})") from None
     if not isinstance(tensors, dict) or not all(
@@ -482,7 +496,6 @@ def _load(path: str, device):
         raise _InvalidFile(f"its parameters do not match those of {name}")
     params["device"] = device
     estimator = cls(**params)
-    estimator._torch_device()  # fails early and clearly for an unavailable GPU
     estimator.n_features_in_ = manifest.get("n_features_in_")
     if not isinstance(estimator.n_features_in_, int):
         raise _InvalidFile("n_features_in_ is missing")
@@ -504,7 +517,7 @@ def _load(path: str, device):
     for attr, module in modules.items():
         prefix = f"{attr}/"
         state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        module.to(device)
+        module.to(target)
         try:
             module.load_state_dict(state, strict=True)
         except RuntimeError as exc:

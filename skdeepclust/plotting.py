@@ -329,7 +329,7 @@ def plot_soft_assignments(
     points, extent = _grid(X, resolution)
     S = est.predict_proba(points)
     if component is None:
-        values, label, vmin = S.max(1), r"$\max_k\ S_k$", 1.0 / S.shape[1]
+        values, label, vmin = S.max(1), "largest assignment", 1.0 / S.shape[1]
     elif isinstance(component, Integral) and 0 <= component < S.shape[1]:
         values, label, vmin = S[:, component], f"$S_{{{component}}}$", 0.0
     else:
@@ -413,7 +413,9 @@ def plot_density(
     values = log_density if log else np.exp(log_density)
     image = ax.imshow(values, extent=extent, origin="lower", aspect="auto", cmap="magma")
     fig.colorbar(image, ax=ax, label="log-density" if log else "density")
-    ax.scatter(X[:, 0], X[:, 1], c="white", s=_marker_size(len(X)) / 2, alpha=0.3, lw=0)
+    # The log-density is bright around the data, the density dark away from the peaks.
+    dots = "black" if log else "white"
+    ax.scatter(X[:, 0], X[:, 1], c=dots, s=_marker_size(len(X)) / 2, alpha=0.3, lw=0)
     ax.set_xlim(extent[:2])
     ax.set_ylim(extent[2:])
     ax.set_title(f"learned density, {_describe(est)}")

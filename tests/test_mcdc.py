@@ -2,6 +2,7 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_blobs
@@ -39,6 +40,16 @@ SMALL = dict(
     autoencoder="mlp",
     random_state=0,
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    # These networks are tiny: a second thread only adds synchronisation, which on a busy
+    # 2-core machine made this file several times slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -270,6 +281,14 @@ def test_variational_and_idec_variants(digits):
     assert isinstance(idec.net_, IDECNet)
     assert "clustering_loss" in idec.net_.history[-1]
     assert idec.n_iter_ == len(idec.pretrain_history_) + len(idec.net_.history)
+
+
+def test_sparse_input_is_read_batch_by_batch(digits):
+    X, _ = digits
+    dense = MCDCClustering(n_clusters=5, image_shape=None, **SMALL).fit(X)
+    sparse = MCDCClustering(n_clusters=5, image_shape=None, **SMALL).fit(sp.csr_matrix(X))
+    np.testing.assert_array_equal(sparse.labels_, dense.labels_)
+    np.testing.assert_allclose(sparse.transform(sp.csr_matrix(X)), dense.transform(X), atol=1e-6)
 
 
 def test_same_seed_same_result_and_input_untouched(digits):

@@ -140,7 +140,7 @@ def test_soft_assignments_show_the_largest_posterior(shallow, blobs2d):
     assert values.shape == (RES, RES)
     assert values.min() >= 1 / 3 - 1e-6 and values.max() <= 1 + 1e-6
     assert values.min() < 0.9  # alpha=1: the boundaries are visibly uncertain
-    assert "max" in fig.axes[1].get_ylabel()
+    assert fig.axes[1].get_ylabel() == "largest assignment"
 
 
 def test_soft_assignments_of_one_component(shallow, blobs2d):

@@ -181,7 +181,9 @@ class DissimilarityMixture(nn.Module):
         if log_normalizers is not None:
             logits = logits + log_normalizers
         # log_softmax subtracts the row maximum first, so alpha * D may be huge (alpha = 1e6)
-        # without overflow, and S = exp(log S) has rows summing to one.
+        # without overflow, and S = exp(log S) has rows summing to one. Distances that overflow
+        # float32 (inputs ~1e20) would make every logit -inf and S NaN: bound them instead.
+        logits = logits.clamp_min(torch.finfo(logits.dtype).min / 4)
         return torch.log_softmax(logits, dim=1), D, log_pi
 
     def forward(self, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:

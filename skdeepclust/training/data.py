@@ -21,7 +21,9 @@ def take_rows(X, index) -> torch.Tensor:
     rows = X[index]
     if sp.issparse(rows):
         rows = rows.toarray()
-    return torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+    rows = np.ascontiguousarray(rows, dtype=np.float32)
+    # A slice of a read-only memmap is a read-only view; torch needs a writeable batch.
+    return torch.from_numpy(rows if rows.flags.writeable else rows.copy())
 
 
 class BatchDataset(Dataset):

@@ -1,0 +1,71 @@
+"""Every gallery example runs to the end in smoke mode (small data, few epochs).
+
+The examples run one after the other in a single subprocess, each as ``__main__`` with its own
+globals, as sphinx-gallery runs them: importing torch, scikit-learn and matplotlib once instead
+of once per example keeps the whole file within its time budget on 2 CPU cores.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+
+# Prints one JSON line per example: its name, the seconds it took and its traceback, if any.
+RUNNER = """
+import json, runpy, sys, time, traceback
+import matplotlib.pyplot as plt
+for path in sys.argv[1:]:
+    start = time.perf_counter()
+    error = None
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except BaseException:
+        error = traceback.format_exc()
+    plt.close("all")
+    seconds = time.perf_counter() - start
+    print("RESULT " + json.dumps({"path": path, "seconds": seconds, "error": error}), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def results():
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env.update(
+        SKDEEPCLUST_SMOKE="1",
+        MPLBACKEND="Agg",
+        # The examples import skdeepclust from this checkout, installed or not.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", RUNNER, *map(str, EXAMPLES)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = [
+        line[len("RESULT ") :] for line in run.stdout.splitlines() if line.startswith("RESULT ")
+    ]
+    by_path = {Path(r["path"]).name: r for r in map(json.loads, lines)}
+    by_path["_stderr"] = run.stderr
+    return by_path
+
+
+def test_examples_are_found():
+    assert len(EXAMPLES) >= 10
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
+def test_example_runs_in_smoke_mode(results, path):
+    result = results.get(path.name)
+    assert result is not None, (
+        f"{path.name} did not report (the runner died):\n{results['_stderr'][-3000:]}"
+    )
+    assert result["error"] is None, f"{path.name} failed:\n{result['error']}"
