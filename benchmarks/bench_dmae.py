@@ -14,7 +14,9 @@ import sys
 
 from skdeepclust import bench
 
-DEFAULT_MODELS = "dmae,dmae-noft,dmae-paper,ae-kmeans,dmae-mahalanobis,kmeans,gmm,umap-kmeans,umap-gmm"
+DEFAULT_MODELS = (
+    "dmae,dmae-noft,dmae-paper,ae-kmeans,dmae-mahalanobis,kmeans,gmm,umap-kmeans,umap-gmm"
+)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

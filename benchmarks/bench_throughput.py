@@ -13,6 +13,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import numpy as np
@@ -103,7 +104,7 @@ def gemm_gflops(batch_size: int, n_features: int, width: int, repeats: int = 20)
 
 def model_flops_per_sample(n_features: int, hidden: tuple[int, ...]) -> int:
     sizes = [n_features, *hidden, 10]
-    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    macs = sum(a * b for a, b in itertools.pairwise(sizes))
     return 2 * 2 * macs * 3  # encoder + decoder, forward + backward (~2x forward)
 
 
