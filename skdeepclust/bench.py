@@ -109,28 +109,26 @@ class Model:
     max_samples: int | None = None  # skip on larger data (memory or time would blow up)
 
 
-def _dmae(**kw):
+def _deep(estimator: str, **kw):
+    """Factory of a skdeepclust estimator; ``--budget paper`` selects its paper profile."""
+
     def make(k, seed, budget):
-        from . import DMAEClustering
+        import skdeepclust
 
         params = dict(kw)
         if budget == "paper":
             params.setdefault("profile", "paper")
-        return DMAEClustering(n_clusters=k, random_state=seed, **params)
+        return getattr(skdeepclust, estimator)(n_clusters=k, random_state=seed, **params)
 
     return make
+
+
+def _dmae(**kw):
+    return _deep("DMAEClustering", **kw)
 
 
 def _mcdc(**kw):
-    def make(k, seed, budget):
-        from . import MCDCClustering
-
-        params = dict(kw)
-        if budget == "paper":
-            params.setdefault("profile", "paper")
-        return MCDCClustering(n_clusters=k, random_state=seed, **params)
-
-    return make
+    return _deep("MCDCClustering", **kw)
 
 
 class _UMAPThen:
