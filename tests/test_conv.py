@@ -14,16 +14,6 @@ from skdeepclust.nn.conv import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # These networks are tiny: a second thread only adds synchronisation, which on a busy
-    # 2-core machine made this file several times slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize(
     ("side", "expected"), [(8, 16), (12, 16), (16, 16), (20, 24), (28, 32), (32, 32)]
 )

@@ -345,8 +345,13 @@ def test_nan_loss_names_phase_and_epoch(blobs):
 def test_rff_pretraining_learns_the_features():
     X, _ = make_blobs(200, centers=2, n_features=2, random_state=0)
     est = DMAEClustering(
-        n_clusters=2, pretrain="rff", latent_dim=20, hidden_dims=(32,), pretrain_epochs=30,
-        epochs=1, random_state=0,
+        n_clusters=2,
+        pretrain="rff",
+        latent_dim=20,
+        hidden_dims=(32,),
+        pretrain_epochs=30,
+        epochs=1,
+        random_state=0,
     ).fit(X)
     feature_loss = est.pretrain_history_[:, "feature_loss"]
     assert feature_loss[-1] < 0.5 * feature_loss[0]

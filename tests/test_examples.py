@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "examples").glob("plot_*.py"))
+EXAMPLES = sorted((ROOT / "examples").rglob("plot_*.py"))
 
-# Prints one JSON line per example: its name, the seconds it took and its traceback, if any.
+# Prints one line per example: "RESULT" and a JSON object with its path, seconds and traceback.
 RUNNER = """
 import json, runpy, sys, time, traceback
 import matplotlib.pyplot as plt
@@ -34,7 +34,8 @@ for path in sys.argv[1:]:
 
 
 @pytest.fixture(scope="module")
-def results():
+def reports():
+    """Run every example once; map each path to its report, plus the runner's stderr."""
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env.update(
         SKDEEPCLUST_SMOKE="1",
@@ -50,22 +51,18 @@ def results():
         text=True,
         timeout=600,
     )
-    lines = [
-        line[len("RESULT ") :] for line in run.stdout.splitlines() if line.startswith("RESULT ")
-    ]
-    by_path = {Path(r["path"]).name: r for r in map(json.loads, lines)}
-    by_path["_stderr"] = run.stderr
-    return by_path
+    prefix = "RESULT "
+    lines = [line[len(prefix) :] for line in run.stdout.splitlines() if line.startswith(prefix)]
+    return {report["path"]: report for report in map(json.loads, lines)}, run.stderr
 
 
 def test_examples_are_found():
-    assert len(EXAMPLES) >= 10
+    assert len(EXAMPLES) >= 17
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
-def test_example_runs_in_smoke_mode(results, path):
-    result = results.get(path.name)
-    assert result is not None, (
-        f"{path.name} did not report (the runner died):\n{results['_stderr'][-3000:]}"
-    )
-    assert result["error"] is None, f"{path.name} failed:\n{result['error']}"
+def test_example_runs_in_smoke_mode(reports, path):
+    by_path, stderr = reports
+    report = by_path.get(str(path))
+    assert report is not None, f"{path.name} did not report; the runner died:\n{stderr[-3000:]}"
+    assert report["error"] is None, f"{path.name} failed:\n{report['error']}"

@@ -42,16 +42,6 @@ SMALL = dict(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # These networks are tiny: a second thread only adds synchronisation, which on a busy
-    # 2-core machine made this file several times slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)
@@ -266,9 +256,9 @@ def test_auto_autoencoder_per_profile(digits, profile, encoder):
     settings = {**SMALL, "autoencoder": "auto", "epochs": 1, "depth": 2, "latent_dim": None}
     est = MCDCClustering(n_clusters=3, profile=profile, **settings).fit(digits[0][:64])
     assert type(est.encoder_).__name__ == encoder
-    # Default latent sizes: 16 channels on the 2x2 map of the paper's convolutional encoder,
-    # 10 dimensions for the default MLP.
-    assert est.cluster_centers_.shape == (3, 64 if profile == "paper" else 10)
+    # Default latent sizes: the paper's encoder keeps a quarter of the 64 features (4 channels
+    # on its 2x2 map), the default MLP 10 dimensions.
+    assert est.cluster_centers_.shape == (3, 16 if profile == "paper" else 10)
     assert (est.net_.augment is None) == (profile == "paper")
 
 
@@ -373,6 +363,8 @@ def test_nan_loss_stops_with_phase_and_epoch(digits):
     est = MCDCClustering(n_clusters=5, callbacks=[_InjectNaN()], **{**SMALL, "epochs": 3})
     with pytest.raises(FloatingPointError, match="mixing training loss became nan at epoch 2"):
         est.fit(X)
+    with pytest.raises(NotFittedError):  # no half-fitted state is left behind
+        est.predict(X)
 
 
 # ---- latent-space analysis ----------------------------------------------------------------------

@@ -59,8 +59,8 @@ def init_acai_(module: nn.Module) -> nn.Module:
     """ACAI's initialisation: weights ~ N(0, 1 / ((1 + 0.2^2) * fan_in)), zero biases.
 
     ``fan_in`` is the number of inputs of one output unit (``in_channels * kh * kw`` for a
-    convolution). The MCDC paper prints the He variant with a factor 2 in the variance; the
-    design follows the ACAI reference (factor 1), which keeps the deep linear output tame.
+    convolution). The MCDC paper's Eq. 10 prints the He variant, with a factor 2 in the
+    variance; skdeepclust keeps ACAI's factor 1.
     """
     for layer in module.modules():
         if isinstance(layer, (nn.Conv2d, nn.Linear)):

@@ -29,15 +29,18 @@ if SMOKE:
 # ``scale_penalty`` that keeps the encoder from shrinking the codes to make that loss vanish.
 dmae = DMAEClustering(
     n_clusters=10,
-    pretrain_epochs=2 if SMOKE else 15,
-    epochs=2 if SMOKE else 8,
+    pretrain_epochs=2 if SMOKE else 10,
+    epochs=2 if SMOKE else 5,
     random_state=0,
 ).fit(X)
 fig = plot_training_history(dmae)
 
 # %%
 # The raw history is a skorch :class:`~skorch.history.History`, sliceable by epoch and key.
-print(dmae.net_.history[:, ("epoch", "clustering_loss", "reconstruction_loss")])
+for epoch, clustering, reconstruction in dmae.net_.history[
+    :, ("epoch", "clustering_loss", "reconstruction_loss")
+]:
+    print(f"epoch {epoch}: clustering {clustering:.4f}, reconstruction {reconstruction:.4f}")
 
 # %%
 # MCDC + IDEC: the mixing training (reconstruction, mixing consistency, the adversarial game
@@ -46,8 +49,8 @@ print(dmae.net_.history[:, ("epoch", "clustering_loss", "reconstruction_loss")])
 mcdc = MCDCClustering(
     n_clusters=10,
     clustering_loss="idec",
-    epochs=2 if SMOKE else 20,
-    finetune_epochs=2 if SMOKE else 10,
+    epochs=2 if SMOKE else 10,
+    finetune_epochs=2 if SMOKE else 5,
     random_state=0,
 ).fit(X)
 fig = plot_training_history(mcdc)

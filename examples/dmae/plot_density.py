@@ -48,17 +48,23 @@ axes[1].set_title("log-density")
 # Deep: a mixture in the latent space
 # -----------------------------------
 # A deep DMAE fits the mixture to the codes of an encoder (here a small MLP to a 2-D latent
-# space), so ``score_samples`` is the latent density at the code of each input point. The
-# encoder can straighten the arms, and the density drawn in the input plane follows their
-# curvature. (It is the density of the codes, not a density normalised over the input plane.)
+# space, pretrained as a plain autoencoder), so ``score_samples`` is the latent density at the
+# code of each input point. Through the encoder, the components bend along the arms, which the
+# ellipses of the shallow mixture cannot. (This is the density of the codes, not a density
+# normalised over the input plane.)
 deep = DMAEClustering(
     n_clusters=5,
     dissimilarity="mahalanobis",
     alpha=0.5,
     hidden_dims=(32, 32),
     latent_dim=2,
-    pretrain_epochs=2 if SMOKE else 40,
+    pretrain="autoencoder",
+    pretrain_epochs=2 if SMOKE else 100,
     epochs=1 if SMOKE else 10,
     random_state=0,
 ).fit(X)
-fig = plot_density(deep, X, log=True, resolution=resolution)
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
+plot_density(shallow, X, resolution=resolution, ax=axes[0])
+plot_density(deep, X, resolution=resolution, ax=axes[1])
+axes[0].set_title("shallow DMAE")
+axes[1].set_title("deep DMAE")

@@ -37,9 +37,9 @@ def shallow_dmae(alpha):
 
 
 # %%
-# One model per alpha; the band is the standard deviation over samples. Below ``alpha`` of
-# about 0.1 every component keeps a share of every sample; above 10 nearly every sample
-# belongs to a single component.
+# One model per alpha; the band is the standard deviation over samples. Up to ``alpha = 0.1``
+# every component keeps a share of almost every sample; from ``alpha`` of about 3 on, nearly
+# every sample belongs to a single component.
 fig = plot_sparsity_vs_alpha(alphas, X, shallow_dmae)
 
 # %%

@@ -7,8 +7,9 @@ any differentiable function ``V(H, C)`` on torch tensors that returns the ``(B, 
 dissimilarities between ``B`` codes ``H`` and ``K`` centres ``C``. Extra keyword arguments come
 from ``dissimilarity_params``, so they can be tuned by grid search like any parameter.
 
-Here a weighted euclidean distance counts vertical differences ``ratio`` times more than
-horizontal ones: its Voronoi cells are flattened ellipses, and the clusters follow.
+Here a weighted euclidean distance counts vertical differences ``sqrt(ratio)`` times more than
+horizontal ones: its balls are ellipses flattened vertically, so the boundaries between
+clusters turn towards the horizontal.
 """
 
 # %%
@@ -26,7 +27,7 @@ SMOKE = os.environ.get("SKDEEPCLUST_SMOKE") == "1"  # a few-second run for tests
 
 
 def weighted_euclidean(H, C, ratio=1.0):
-    """Euclidean distance with the second coordinate stretched by ``ratio``."""
+    """Euclidean distance with the squared differences of the second coordinate times ``ratio``."""
     weights = torch.tensor([1.0, ratio], dtype=H.dtype, device=H.device)
     differences = H[:, None, :] - C[None, :, :]  # (B, K, d) by broadcasting
     # The small constant keeps the gradient of the square root finite at distance 0.

@@ -4,8 +4,9 @@ Interpolating in the latent space
 
 The MCDC paper (Fig. 4) decodes straight lines between the codes of two images. Trained with
 the mixing consistency loss, the decoder learns to reproduce the dominant end point of a mix,
-so the path stays on one digit for most of the way and switches abruptly, where an ACAI model
-morphs gradually through blurry images.
+so on MNIST the path stays on one digit for most of the way and switches abruptly, where an
+ACAI model morphs gradually through blurry images. On these 8x8 digits, after a short
+training, the difference is subtle: compare the middle columns of each pair of rows.
 """
 
 # %%

@@ -26,7 +26,7 @@ X, y = load_digits(return_X_y=True)
 X = X / 16.0
 if SMOKE:
     X, y = X[:300], y[:300]
-alphas = [1.0, 100.0, 1e4] if SMOKE else [1.0, 10.0, 100.0, 1e3, 1e4]
+alphas = [1.0, 100.0, 1e4]
 seeds = [0] if SMOKE else [0, 1]
 
 
@@ -37,7 +37,7 @@ def dmae(alpha, seed, epochs):
         hidden_dims=(256, 256),
         dissimilarity="mahalanobis",
         alpha=alpha,
-        pretrain_epochs=2 if SMOKE else 50,
+        pretrain_epochs=2 if SMOKE else 150,
         epochs=epochs,
         random_state=seed,
     )
@@ -52,7 +52,7 @@ for seed in seeds:
     before.append([initial] * len(alphas))
     after.append(
         [
-            unsupervised_accuracy(y, dmae(alpha, seed, epochs=1 if SMOKE else 20).fit(X).labels_)
+            unsupervised_accuracy(y, dmae(alpha, seed, epochs=1 if SMOKE else 10).fit(X).labels_)
             for alpha in alphas
         ]
     )
@@ -61,7 +61,7 @@ fig = plot_accuracy_vs_alpha(alphas, accuracies)
 
 # %%
 # The paper's fine-tuning learning rate (1e-5) moves the model little, so the curves stay
-# close: alpha does not change the partition. The :doc:`user guide <../user_guide>` explains
+# close: alpha does not change the partition. The :doc:`user guide </user_guide>` explains
 # why the default profile pretrains differently.
 for name, values in accuracies.items():
     print(f"{name:12s}", np.round(values.mean(1), 3))

@@ -32,7 +32,7 @@ SMOKE = os.environ.get("SKDEEPCLUST_SMOKE") == "1"  # a few-second run for tests
 # ``SKDEEPCLUST_DATA`` folder) and checks their SHA-256; later calls read the cache. Pixels
 # are scaled to [0, 1].
 fashion = load_fashion_mnist()
-subset = np.random.RandomState(0).permutation(len(fashion.data))[: 300 if SMOKE else 2000]
+subset = np.random.RandomState(0).permutation(len(fashion.data))[: 300 if SMOKE else 1500]
 X, y = fashion.data[subset], fashion.target[subset]
 print(X.shape, X.dtype, "classes:", ", ".join(fashion.target_names))
 
@@ -58,7 +58,7 @@ for name, labels in [("DMAE", est.labels_), ("KMeans on pixels", kmeans.labels_)
 # ---------------------------
 # Footwear (sandal, sneaker, ankle boot), trousers and bags separate well; the upper-body
 # garments (T-shirt, pullover, coat, shirt) overlap, as they do for every method on this data.
-fig = plot_latent_space(est, X, y)
+fig = plot_latent_space(est, X, fashion.target_names[y])
 fig = plot_confusion(y, est.labels_, class_names=list(fashion.target_names))
 
 # %%

@@ -55,7 +55,7 @@ axes[2].set_title("posterior of component 0")
 # --------------------------------
 # Multiplying ``alpha`` by 20 narrows the uncertain bands to thin lines along the boundaries:
 # the partition barely changes, the confidence does (compare the L0 norm of the assignments in
-# :ref:`sphx_glr_auto_examples_plot_sparsity_vs_alpha.py`).
+# :ref:`sphx_glr_auto_examples_dmae_plot_sparsity_vs_alpha.py`).
 hard = fit(10.0)
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
 plot_soft_assignments(soft, X, resolution=resolution, ax=axes[0])
