@@ -11,6 +11,9 @@ sys.path.insert(0, str(DOCS.parent))
 # The gallery executes every example while building; smoke mode shrinks each one to a few
 # seconds (fewer samples and epochs), so the figures come from briefly trained models.
 os.environ["SKDEEPCLUST_SMOKE"] = "1"
+# Idle OpenMP threads sleep instead of spinning, which keeps the gallery fast on busy machines;
+# torch reads this when it is first imported, after this file.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from sphinx_gallery.sorting import ExplicitOrder  # noqa: E402
 
@@ -24,17 +27,17 @@ version = release = skdeepclust.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
 
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "benchmarks.md"]
-html_static_path = ["_static"]
 html_theme = "pydata_sphinx_theme"
 html_title = f"skdeepclust {release}"
 html_theme_options = {"navigation_with_keys": False, "secondary_sidebar_items": ["page-toc"]}
+# Single pages have no section navigation: give their width to the text.
+html_sidebars = {page: [] for page in ("index", "getting_started", "user_guide", "benchmarks")}
 
 autosummary_generate = True
 autodoc_typehints = "none"  # numpydoc's Parameters sections already give the types
@@ -54,6 +57,8 @@ sphinx_gallery_conf = {
     "backreferences_dir": "gen_modules/backreferences",
     "reference_url": {"skdeepclust": None},
     "remove_config_comments": True,
+    # Show what the examples print, not the repr of each cell's last expression.
+    "capture_repr": (),
     "download_all_examples": False,
     # The timings page would be written into the source folder, and smoke-mode times say little.
     "write_computation_times": False,
@@ -66,8 +71,10 @@ def _include_benchmarks(app, docname, source):
     myst is not a dependency, so the Markdown is shown as a literal block instead of being
     parsed; without the file the page keeps its placeholder.
     """
-    if docname != "benchmarks" or not (DOCS / "benchmarks.md").exists():
+    table = DOCS / "benchmarks.md"
+    if docname != "benchmarks" or not table.exists():
         return
+    app.env.note_dependency(str(table))  # rebuild the page when the table changes
     source[0] = source[0].replace(
         ".. benchmark-results-placeholder",
         ".. literalinclude:: benchmarks.md\n   :language: markdown",

@@ -275,6 +275,8 @@ def run_benchmark(
                         errors.append(f"{type(exc).__name__}: {exc}"[:200])
                 bar.update()
             rows.append(_summarise(dataset, model.name, runs, errors, len(seeds)))
+            if progress:  # partial results survive an interrupted run
+                bar.write(format_table(rows[-1:]).splitlines()[-1 - bool(errors)])
     bar.close()
     return rows
 

@@ -89,7 +89,7 @@ def _figure_and_axes(ax: Axes | None, **subplots_kw) -> tuple[Figure, Axes]:
 
 
 def _palette(n: int) -> np.ndarray:
-    """``n`` distinct RGBA colours: the qualitative tab10 / tab20 maps, then a sampled turbo."""
+    """``n`` distinct RGB colours: the qualitative tab10 / tab20 maps, then a sampled turbo."""
     if n <= 10:
         return np.asarray(matplotlib.colormaps["tab10"].colors)[:n]
     if n <= 20:
@@ -259,7 +259,8 @@ def plot_decision_regions(
     fig, ax = _figure_and_axes(ax)
     points, extent = _grid(X, resolution)
     regions = est.predict(points).reshape(resolution, resolution)
-    n_colors = int(max(regions.max() + 1, getattr(est, "n_clusters", 0)))
+    clusters = est.predict(X)
+    n_colors = int(max(regions.max() + 1, clusters.max() + 1, getattr(est, "n_clusters", 0)))
     palette = _palette(n_colors)
     ax.imshow(
         regions,
@@ -272,7 +273,6 @@ def plot_decision_regions(
         vmax=n_colors - 0.5,
         alpha=0.35,
     )
-    clusters = est.predict(X)
     colors = palette[clusters] if y is None else _colors_by_mapped_class(y, clusters, palette)
     ax.scatter(X[:, 0], X[:, 1], c=colors, s=_marker_size(len(X)), edgecolors="none")
     _draw_prototypes(ax, est)

@@ -25,7 +25,7 @@ SMOKE = os.environ.get("SKDEEPCLUST_SMOKE") == "1"  # a few-second run for tests
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
 if SMOKE:
-    X, y = X[:300], y[:300]
+    X, y = X[:200], y[:200]
 alphas = [1.0, 100.0, 1e4]
 seeds = [0] if SMOKE else [0, 1]
 

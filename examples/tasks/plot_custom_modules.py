@@ -30,7 +30,7 @@ SMOKE = os.environ.get("SKDEEPCLUST_SMOKE") == "1"  # a few-second run for tests
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
 if SMOKE:
-    X, y = X[:300], y[:300]
+    X, y = X[:200], y[:200]
 
 # %%
 # Three architectures

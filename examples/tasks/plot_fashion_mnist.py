@@ -32,7 +32,7 @@ SMOKE = os.environ.get("SKDEEPCLUST_SMOKE") == "1"  # a few-second run for tests
 # ``SKDEEPCLUST_DATA`` folder) and checks their SHA-256; later calls read the cache. Pixels
 # are scaled to [0, 1].
 fashion = load_fashion_mnist()
-subset = np.random.RandomState(0).permutation(len(fashion.data))[: 300 if SMOKE else 1500]
+subset = np.random.RandomState(0).permutation(len(fashion.data))[: 200 if SMOKE else 1500]
 X, y = fashion.data[subset], fashion.target[subset]
 print(X.shape, X.dtype, "classes:", ", ".join(fashion.target_names))
 

@@ -53,12 +53,8 @@ pipeline = Pipeline(
     ]
 )
 alphas = [1.0, 1e4] if SMOKE else [1.0, 100.0, 1e4]
-param_grid = {
-    "dmae__alpha": alphas,
-    "dmae__dissimilarity": ["euclidean", "manhattan"]
-    if SMOKE
-    else ["euclidean", "manhattan", "cosine"],
-}
+dissimilarities = ["euclidean"] if SMOKE else ["euclidean", "manhattan", "cosine"]
+param_grid = {"dmae__alpha": alphas, "dmae__dissimilarity": dissimilarities}
 all_samples = np.arange(len(X))
 
 # %%
@@ -86,7 +82,7 @@ def by_dissimilarity(search):
     """Mean test score as {dissimilarity: [score per alpha]}."""
     results = search.cv_results_
     curves = {}
-    for dissimilarity in param_grid["dmae__dissimilarity"]:
+    for dissimilarity in dissimilarities:
         curves[dissimilarity] = [
             results["mean_test_score"][i]
             for alpha in alphas

@@ -72,7 +72,7 @@ def synthetic_corpus(n_documents, rng):
 # %%
 # Data
 # ----
-n_documents = 300 if SMOKE else 2000
+n_documents = 200 if SMOKE else 2000
 try:
     reuters = load_reuters10k(download_if_missing=False, n_samples=n_documents)
     X, y, names = reuters.data, reuters.target, list(reuters.target_names)

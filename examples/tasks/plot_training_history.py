@@ -21,7 +21,7 @@ SMOKE = os.environ.get("SKDEEPCLUST_SMOKE") == "1"  # a few-second run for tests
 X, _ = load_digits(return_X_y=True)
 X = X / 16.0
 if SMOKE:
-    X = X[:300]
+    X = X[:200]
 
 # %%
 # DMAE, default profile: the pretraining fits the neighbour graph (``graph_loss``) and the
