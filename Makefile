@@ -28,9 +28,13 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python -m skdeepclust bench --budget quick --out bench-results
 
+# The gallery runs every example: SMOKE=1 (what CI uses) shrinks each to a few seconds of
+# under-trained models, SMOKE=0 (the default) gives them their full budgets (up to two minutes each).
+SMOKE ?= 0
+
 docs: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[docs]"
-	$(BIN)/python -m sphinx -W -b html docs docs/_build/html
+	SKDEEPCLUST_SMOKE=$(SMOKE) $(BIN)/python -m sphinx -W -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples bench-results
+	rm -rf $(VENV) build dist *.egg-info docs/_build docs/auto_examples docs/gen_modules bench-results

@@ -10,7 +10,8 @@ sys.path.insert(0, str(DOCS.parent))
 
 # The gallery executes every example while building; smoke mode shrinks each one to a few
 # seconds (fewer samples and epochs), so the figures come from briefly trained models.
-os.environ["SKDEEPCLUST_SMOKE"] = "1"
+# SKDEEPCLUST_SMOKE=0 (`make docs SMOKE=0`) runs them with their full budgets instead.
+os.environ.setdefault("SKDEEPCLUST_SMOKE", "1")
 # Idle OpenMP threads sleep instead of spinning, which keeps the gallery fast on busy machines;
 # torch reads this when it is first imported, after this file.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -3,20 +3,46 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
+import math
+import os
+import warnings
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
+from .augmentation import infer_image_shape
+from .nn.autoencoders import Autoencoder, copy_autoencoder
+from .training.checkpoint import CheckpointStore, read_manifest
 from .training.data import take_rows
 
-__all__ = ["BaseDeepClustering"]
+__all__ = ["BaseDeepClustering", "has_fast_bfloat16"]
+
+# Rows a user's autoencoder is checked on: enough to catch outputs that lose the batch axis.
+_PROBE_ROWS = 16
+
+
+def has_fast_bfloat16(device: torch.device) -> bool:
+    """Whether ``device`` multiplies bfloat16 matrices natively (faster than float32).
+
+    True on CUDA GPUs with bfloat16 support and on CPUs with AVX512-BF16 or AMX instructions
+    (torch has no public probe for the latter; without its private ones the answer is False).
+    """
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
 class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -26,6 +52,9 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     implement the method-specific training.
     """
 
+    # ``resume_from`` is a fit option, not metadata to route from a Pipeline or a search.
+    __metadata_request__fit = {"resume_from": metadata_routing.UNUSED}
+
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -33,15 +62,63 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, tuple, None],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
+        "precision": [StrOptions({"auto", "float32", "bfloat16"})],
     }
 
     # ---- input -------------------------------------------------------------------------------
     def _validate_X(self, X, *, reset: bool):
-        """Check X and return a float32 array (or CSR matrix) without copying memmaps."""
-        X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=reset)
+        """Check X and return a float32 array (or CSR matrix) without copying memmaps.
+
+        A float64 memmap stays float64 (on disk): batches are converted to float32 as they are
+        read (:func:`~skdeepclust.training.data.take_rows`).
+        """
+        on_disk = isinstance(X, np.memmap) and X.dtype == np.float64
+        dtype = (np.float32, np.float64) if on_disk else np.float32
+        X = validate_data(self, X, accept_sparse="csr", dtype=dtype, reset=reset)
         if reset and self.n_clusters > X.shape[0]:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         return X
+
+    def _resolve_image_shape(self, X, input_shape=None) -> tuple[int, int, int] | None:
+        """The ``(channels, height, width)`` layout of the rows of ``X``, or None if tabular.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_features)
+            Validated (flat) data.
+        input_shape : tuple of int, optional
+            The shape of one sample of image input, which ``image_shape="auto"`` takes first.
+
+        Returns
+        -------
+        tuple of int or None
+            ``image_shape`` when given, else ``input_shape``, else ``(1, s, s)`` inferred from
+            dense non-negative data with ``s * s`` features (``s >= 8``).
+        """
+        n_features = X.shape[1]
+        if self.image_shape is None:
+            return None
+        if self.image_shape != "auto":
+            shape = tuple(int(s) for s in self.image_shape)
+            if len(shape) != 3 or math.prod(shape) != n_features:
+                raise ValueError(
+                    f"image_shape={tuple(self.image_shape)} does not fit the data: it must be "
+                    f"(channels, height, width) with channels * height * width equal to the "
+                    f"number of features, {n_features}."
+                )
+            return shape
+        if input_shape is not None:
+            return tuple(int(s) for s in input_shape)
+        if sp.issparse(X) or X.min() < 0:
+            return None
+        return infer_image_shape(n_features)
+
+    def _copy_user_autoencoder(self, X) -> tuple[Autoencoder, int]:
+        """A copy of the user's ``autoencoder`` modules, checked on the first rows of ``X``."""
+        sample = take_rows(X, slice(0, _PROBE_ROWS)).to(self._torch_device())
+        return copy_autoencoder(self.autoencoder, sample)
 
     @contextlib.contextmanager
     def _unfitted_on_error(self):
@@ -52,6 +129,8 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
                 delattr(self, name)
             raise
+        finally:
+            vars(self).pop("_checkpoints", None)
 
     # ---- devices and randomness --------------------------------------------------------------
     def _torch_device(self) -> torch.device:
@@ -61,6 +140,12 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"device={self.device!r} was requested but CUDA is not available.")
         return device
+
+    def _precision(self) -> str:
+        """The training arithmetic: ``precision``, with "auto" resolved for the device."""
+        if self.precision != "auto":
+            return self.precision
+        return "bfloat16" if has_fast_bfloat16(self._torch_device()) else "float32"
 
     @contextlib.contextmanager
     def _seeded(self, seed: int):
@@ -74,6 +159,90 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
     def _draw_seed(self) -> int:
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
+    # ---- checkpoints -------------------------------------------------------------------------
+    # Parameters that may differ between an interrupted fit and its resumption: they change
+    # neither the training nor its random numbers (the interrupted fit's seed is reused).
+    _RESUMABLE_CHANGES = frozenset(
+        {"device", "verbose", "callbacks", "checkpoint_dir", "checkpoint_every", "random_state"}
+    )
+
+    def _checkpoint_manifest(self, X) -> dict:
+        """What a checkpoint directory must match to be resumed by this fit on ``X``."""
+
+        def fingerprint(value) -> str:
+            if isinstance(value, np.ndarray):
+                digest = hashlib.sha1(np.ascontiguousarray(value).tobytes()).hexdigest()
+                return f"ndarray{value.shape}:{value.dtype}:{digest}"
+            name = getattr(value, "__qualname__", None)
+            if name is not None:  # classes and functions: their repr holds an address
+                return f"{value.__module__}.{name}"
+            return repr(value)
+
+        params = {
+            name: fingerprint(value)
+            for name, value in self.get_params(deep=False).items()
+            if name not in self._RESUMABLE_CHANGES
+        }
+        # A few evenly spaced rows identify the data without reading all of it.
+        rows = np.unique(np.linspace(0, X.shape[0] - 1, num=min(X.shape[0], 64)).astype(int))
+        sample = take_rows(X, rows).numpy()
+        return {
+            "format": "skdeepclust-checkpoint",
+            "estimator": type(self).__name__,
+            "params": params,
+            "data": {"shape": list(X.shape), "sample": hashlib.sha1(sample.tobytes()).hexdigest()},
+        }
+
+    def _start_checkpoints(self, X, resume_from) -> int:
+        """Set up this fit's checkpoints; return its seed (the interrupted fit's when resuming)."""
+        self._checkpoints = None
+        manifest = self._checkpoint_manifest(X)
+        if resume_from is None:
+            seed = self._draw_seed()
+            if self.checkpoint_dir is not None:
+                self._checkpoints = CheckpointStore.start(
+                    self.checkpoint_dir, self.checkpoint_every, {**manifest, "seed": seed}
+                )
+            return seed
+        stored = read_manifest(resume_from)
+        if stored.get("estimator") != manifest["estimator"]:
+            raise ValueError(
+                f"resume_from={str(resume_from)!r} holds a checkpoint of "
+                f"{stored.get('estimator')}, not of {manifest['estimator']}."
+            )
+        changed = sorted(
+            name
+            for name in manifest["params"].keys() | stored["params"].keys()
+            if manifest["params"].get(name) != stored["params"].get(name)
+        )
+        if changed:
+            raise ValueError(
+                f"Cannot resume from {str(resume_from)!r}: these parameters differ from the "
+                f"interrupted fit's: {', '.join(changed)}."
+            )
+        if stored["data"] != manifest["data"]:
+            raise ValueError(
+                f"Cannot resume from {str(resume_from)!r}: X is not the data of the interrupted "
+                f"fit (shape {tuple(stored['data']['shape'])}, or other rows)."
+            )
+        self._checkpoints = CheckpointStore.resume(
+            resume_from, self.checkpoint_dir, self.checkpoint_every
+        )
+        return int(stored["seed"])
+
+    def _train_phase(self, net, X, *, seed: int) -> None:
+        """``net.partial_fit(X)``: resumed from its checkpoint and checkpointed when asked."""
+        if not net.initialized_:
+            net.initialize()
+        # Each phase draws from a stream of its own: a phase that follows one restored from a
+        # checkpoint then sees the random numbers it sees in an uninterrupted fit.
+        torch.manual_seed(int(np.random.SeedSequence(seed).generate_state(1)[0]))
+        checkpoints = getattr(self, "_checkpoints", None)
+        if checkpoints is None:
+            net.partial_fit(X)
+        else:
+            checkpoints.train(net, X)
+
     # ---- skorch ------------------------------------------------------------------------------
     def _net_kwargs(self, *, phase: str, seed: int, max_epochs: int, lr: float, batch_size: int):
         """Settings common to every phase's skorch net."""
@@ -83,6 +252,9 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return dict(
             criterion=torch.nn.MSELoss,  # required by skorch; the nets compute their own losses
             optimizer=torch.optim.Adam,
+            # One kernel per step for all parameters instead of a dozen per tensor: measured 1.5x
+            # the training throughput of the 784-500-500-2000-10 autoencoder on 2 CPU cores.
+            optimizer__fused=True,
             lr=lr,
             max_epochs=max_epochs,
             batch_size=batch_size,
@@ -93,6 +265,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             device=self._torch_device(),
             verbose=int(self.verbose > 1),
             phase=phase,
+            precision=self._precision(),
         )
 
     # ---- inference ---------------------------------------------------------------------------
@@ -163,6 +336,31 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         if not isinstance(est, cls):
             raise TypeError(f"{path} holds a {type(est).__name__}, not a {cls.__name__}.")
         return est
+
+    # Pickles hold the state as one torch.save blob, so that unpickling can map the tensors of a
+    # GPU-trained estimator (its modules, and those its skorch nets hold as parameters) to the
+    # CPU: plain pickle restores tensors on the device they were saved from, or fails.
+    def __getstate__(self):
+        buffer = io.BytesIO()
+        torch.save(super().__getstate__(), buffer)
+        return {"torch_state": buffer.getvalue()}
+
+    def __setstate__(self, state):
+        cuda = torch.cuda.is_available()
+        state = torch.load(
+            io.BytesIO(state["torch_state"]),
+            map_location=None if cuda else "cpu",
+            weights_only=False,  # unpickling runs code anyway: pickles must be trusted
+        )
+        if not cuda and str(state.get("device", "cpu")).startswith("cuda"):
+            warnings.warn(
+                f"This estimator was trained with device={state['device']!r} but CUDA is not "
+                "available: its tensors were loaded on the CPU and device is set to 'cpu'.",
+                UserWarning,
+                stacklevel=2,
+            )
+            state["device"] = "cpu"
+        super().__setstate__(state)
 
     # ---- helpers -----------------------------------------------------------------------------
     def _progress(self, message: str) -> None:

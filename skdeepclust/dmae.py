@@ -15,11 +15,16 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._base import BaseDeepClustering
-from .augmentation import ImageAugmenter, infer_image_shape
+from .augmentation import ImageAugmenter
 from .dissimilarities import VALID_DISSIMILARITIES, get_dissimilarity
 from .initialization import initial_partition
 from .neighbors import neighbor_graph, umap_curve_parameters
-from .nn.autoencoders import Autoencoder, RandomFourierFeatures, build_autoencoder
+from .nn.autoencoders import (
+    Autoencoder,
+    RandomFourierFeatures,
+    build_autoencoder,
+    is_custom_autoencoder,
+)
 from .nn.mixture import DissimilarityMixture, precisions_from_partition
 from .training.data import BatchDataset, EdgeDataset, batch_loader, edge_loader
 from .training.nets import DMMNet, RepresentationNet
@@ -104,13 +109,19 @@ class DMAEClustering(BaseDeepClustering):
     alpha : float, default=1000.0
         Inverse temperature of the soft assignments: large values give hard assignments. The
         paper used 1e4 on real data; accuracy changes little over [1, 1e4].
-    autoencoder : {"mlp", "conv"} or None, default="mlp"
-        ``None`` fits the shallow DMAE on the raw features.
+    autoencoder : {"mlp", "conv"}, tuple (encoder, decoder), Autoencoder or None, default="mlp"
+        "mlp": fully connected; "conv": ACAI's convolutional autoencoder (images only);
+        ``None`` fits the shallow DMAE on the raw features. Your own networks: a pair of
+        ``torch.nn.Module`` (or a :class:`skdeepclust.nn.autoencoders.Autoencoder`) whose
+        encoder maps float32 rows ``[B, n_features]`` to codes ``[B, latent_dim]`` and whose
+        decoder maps codes back to ``[B, n_features]``. ``fit`` trains a deep copy, so the
+        modules you pass keep their weights and every fit starts from them.
     hidden_dims : tuple of int, default=None
         Hidden layer widths of the MLP encoder. None: (256, 256) in the default profile,
-        (500, 500, 2000) (DEC's) in the paper profile.
+        (500, 500, 2000) (DEC's) in the paper profile. Unused with your own modules.
     latent_dim : int, default=10
-        Size of the latent space.
+        Size of the latent space. With your own modules it is the width of the encoder's
+        output, and this parameter is unused.
     profile : {"default", "paper"}, default="default"
         Which settings fill the parameters left at None or "auto" (see Notes).
     pretrain : {"auto", "graph", "autoencoder", "rff", "none"}, default="auto"
@@ -151,13 +162,26 @@ class DMAEClustering(BaseDeepClustering):
         KMeans restarts of the initialisation.
     device : str or torch.device, default="cpu"
         "cpu", "cuda", "cuda:1", ... or "auto".
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Arithmetic of the networks during training. "bfloat16" runs their forward and backward
+        passes under :func:`torch.autocast` (parameters, optimiser states, distances and losses
+        stay float32); "auto" picks it where the device multiplies bfloat16 natively (CPUs with
+        AVX512-BF16 or AMX, recent GPUs; measured 2.6x the float32 training throughput on 2 AMD
+        EPYC cores) and float32 elsewhere. Inference always runs in float32.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, sampling, augmentation and initialisation; an int gives identical
         results across fits on CPU.
     verbose : int, default=0
         1 prints the phases and a progress bar, 2 also skorch's per-epoch table.
     callbacks : list of skorch callbacks, default=None
-        Added to every training phase (e.g. ``skorch.callbacks.Checkpoint``).
+        Added to every training phase (e.g. ``skorch.callbacks.EarlyStopping``).
+    checkpoint_dir : str, path-like or None, default=None
+        Directory where each training phase (pretraining, fine-tuning) saves a checkpoint every
+        ``checkpoint_every`` epochs and when it ends, so that an interrupted fit can be resumed
+        with ``fit(X, resume_from=checkpoint_dir)``. A fit without ``resume_from`` deletes the
+        checkpoints already in the directory.
+    checkpoint_every : int, default=1
+        Epochs between two checkpoints of a phase.
 
     Attributes
     ----------
@@ -208,7 +232,7 @@ class DMAEClustering(BaseDeepClustering):
         "dissimilarity": [StrOptions(set(VALID_DISSIMILARITIES)), callable],
         "dissimilarity_params": [dict, None],
         "alpha": [Interval(Real, 0, None, closed="neither")],
-        "autoencoder": [StrOptions({"mlp", "conv"}), None],
+        "autoencoder": [StrOptions({"mlp", "conv"}), Autoencoder, tuple, None],
         "hidden_dims": [tuple, list, None],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "profile": [StrOptions({"default", "paper"})],
@@ -253,9 +277,12 @@ class DMAEClustering(BaseDeepClustering):
         scale_guard=True,
         n_init=10,
         device="cpu",
+        precision="auto",
         random_state=None,
         verbose=0,
         callbacks=None,
+        checkpoint_dir=None,
+        checkpoint_every=1,
     ):
         self.n_clusters = n_clusters
         self.dissimilarity = dissimilarity
@@ -280,22 +307,32 @@ class DMAEClustering(BaseDeepClustering):
         self.scale_guard = scale_guard
         self.n_init = n_init
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
 
     # ---- fit ---------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, resume_from=None):
         """Fit the model.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; float64 input is trained in float32. Sparse matrices and memmaps are
-            read one batch at a time.
+            read one batch at a time (a float64 memmap is not copied).
         y : Ignored
             Not used, present for API consistency.
+        resume_from : str, path-like or None, default=None
+            The ``checkpoint_dir`` of an interrupted fit on the same ``X`` with the same
+            parameters (``device``, ``verbose``, ``callbacks`` and the checkpoint settings may
+            differ; the interrupted fit's seed is reused whatever ``random_state``). Finished
+            phases are restored, the interrupted one continues from its last checkpoint, and on
+            CPU the result is identical to an uninterrupted fit's. Later checkpoints go to
+            ``checkpoint_dir`` (none when it is None).
 
         Returns
         -------
@@ -303,7 +340,7 @@ class DMAEClustering(BaseDeepClustering):
         """
         with self._unfitted_on_error():
             X = self._validate_X(X, reset=True)
-            n_samples, n_features = X.shape
+            n_samples = X.shape[0]
             profile = _PROFILES[self.profile]
             V = get_dissimilarity(self.dissimilarity, self.dissimilarity_params)
             deep = self.autoencoder is not None
@@ -315,21 +352,14 @@ class DMAEClustering(BaseDeepClustering):
                     f"n_neighbors={self.n_neighbors} must be < n_samples={n_samples} for "
                     "pretrain='graph'."
                 )
-            image_shape = self._image_shape(X)
+            image_shape = self._resolve_image_shape(X)
             augment = ImageAugmenter(image_shape) if (self.augmentation and image_shape) else None
-            seed = self._draw_seed()
+            seed = self._start_checkpoints(X, resume_from)
             rng = np.random.RandomState(seed)
             device = self._torch_device()
 
             with self._seeded(seed):
-                autoencoder = build_autoencoder(
-                    self.autoencoder,
-                    n_features,
-                    hidden_dims=tuple(self.hidden_dims or profile["hidden_dims"]),
-                    latent_dim=self.latent_dim,
-                    image_shape=image_shape,
-                )
-                latent_dim = self.latent_dim if deep else n_features
+                autoencoder, latent_dim = self._build_autoencoder(X, image_shape)
                 mixture = DissimilarityMixture(self.n_clusters, latent_dim, V, float(self.alpha))
                 module = DMAEModule(autoencoder, mixture).to(device)
 
@@ -363,18 +393,23 @@ class DMAEClustering(BaseDeepClustering):
                         augment=augment,
                         curve=curve,
                         reconstruction_weight=self._lambda_r() if pretrain == "graph" else 1.0,
-                        feature_map=self._feature_map(X) if pretrain == "rff" else None,
+                        feature_map=(
+                            self._feature_map(X, latent_dim) if pretrain == "rff" else None
+                        ),
                     )
                     net.set_params(
                         optimizer=optimizer,
                         **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
                     )
-                    net.initialize()
-                    net.partial_fit(dataset)
+                    self._train_phase(net, dataset, seed=seed)
                     self.pretrain_history_ = net.history
                 self.encoder_ = autoencoder.encoder
 
-                H = self._encode(X) if deep else np.asarray(X.toarray() if sp.issparse(X) else X)
+                H = (
+                    self._encode(X)
+                    if deep
+                    else np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
+                )
                 centers, labels = self._initial_partition(H, V, rng)
                 precisions = (
                     precisions_from_partition(H, labels, self.n_clusters)
@@ -411,19 +446,33 @@ class DMAEClustering(BaseDeepClustering):
                 )
                 self.net_.initialize()
                 if epochs:
-                    self.net_.partial_fit(dataset)
+                    self._train_phase(self.net_, dataset, seed=seed + 1)
             self.module_ = module.eval()
             self._store_mixture()
             self.labels_ = self._assignments(X).argmax(1).astype(np.int64)
             self.n_iter_ = epochs
         return self
 
-    def _feature_map(self, X) -> RandomFourierFeatures:
+    def _build_autoencoder(self, X, image_shape) -> tuple[Autoencoder, int]:
+        """The autoencoder to train and the size of its codes (the raw rows' when shallow)."""
+        if is_custom_autoencoder(self.autoencoder):
+            return self._copy_user_autoencoder(X)
+        hidden_dims = self.hidden_dims or _PROFILES[self.profile]["hidden_dims"]
+        autoencoder = build_autoencoder(
+            self.autoencoder,
+            X.shape[1],
+            hidden_dims=tuple(hidden_dims),
+            latent_dim=self.latent_dim,
+            image_shape=image_shape,
+        )
+        return autoencoder, X.shape[1] if self.autoencoder is None else self.latent_dim
+
+    def _feature_map(self, X, latent_dim: int) -> RandomFourierFeatures:
         gamma = self.rff_gamma
         if gamma is None:
             variance = float(X.power(2).mean() - X.mean() ** 2) if sp.issparse(X) else X.var()
             gamma = 1.0 / (X.shape[1] * variance) if variance > 0 else 1.0
-        return RandomFourierFeatures(X.shape[1], self.latent_dim, gamma, self._torch_device())
+        return RandomFourierFeatures(X.shape[1], latent_dim, gamma, self._torch_device())
 
     def _lambda_r(self) -> float:
         return _PROFILES[self.profile]["lambda_r"] if self.lambda_r is None else self.lambda_r
@@ -434,21 +483,6 @@ class DMAEClustering(BaseDeepClustering):
         if pretrain == "graph":
             return max(2, _auto_pretrain_epochs(n_samples, pretrain) // 4)
         return int(np.clip(round(20_000 / n_samples), 5, 100))
-
-    def _image_shape(self, X):
-        if self.image_shape is None:
-            return None
-        if self.image_shape != "auto":
-            shape = tuple(int(s) for s in self.image_shape)
-            if len(shape) != 3 or math.prod(shape) != X.shape[1]:
-                raise ValueError(
-                    f"image_shape={tuple(self.image_shape)} must be (channels, height, width) "
-                    f"with channels * height * width == n_features={X.shape[1]}."
-                )
-            return shape
-        if sp.issparse(X) or X.min() < 0:
-            return None
-        return infer_image_shape(X.shape[1])
 
     def _initial_partition(self, H, V, rng):
         if not isinstance(self.init, str):

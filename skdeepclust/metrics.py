@@ -10,6 +10,7 @@ and adjusted Rand index, and exposes all three as scorers usable in
 """
 
 import copy
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -38,18 +39,31 @@ def _as_label_vector(y: ArrayLike, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be a 1-D array of labels, got an array of shape {y.shape}.")
     if y.shape[0] == 0:
         raise ValueError(f"{name} is empty: at least one label is required.")
-    if y.dtype.kind in "fc" or y.dtype == object:
-        # NaN is the only value that differs from itself; None is the other
-        # usual "missing" marker in object arrays.
-        missing = y != y
-        if y.dtype == object:
-            missing |= np.equal(y, None)
-        if missing.any():
-            raise ValueError(
-                f"{name} contains {int(missing.sum())} missing label(s) (NaN or None); "
-                "every sample needs a label."
-            )
+    if y.dtype.kind in "fc":
+        missing = np.isnan(y)
+    elif y.dtype.kind in "mM":
+        missing = np.isnat(y)
+    elif y.dtype == object:
+        missing = np.fromiter((_is_missing(v) for v in y), dtype=bool, count=len(y))
+    else:
+        return y
+    if missing.any():
+        raise ValueError(
+            f"{name} contains {int(missing.sum())} missing label(s) (NaN, NaT, None or pd.NA); "
+            "every sample needs a label."
+        )
     return y
+
+
+def _is_missing(value: Any) -> bool:
+    """Whether an object label is a missing-value marker: None, pd.NA, NaN or NaT."""
+    # pd.NA can only be in the labels if pandas is imported; its comparisons return pd.NA,
+    # whose truth value raises, so it must be recognised before comparing.
+    pandas = sys.modules.get("pandas")
+    if value is None or (pandas is not None and value is pandas.NA):
+        return True
+    # NaN and NaT (numpy's and pandas') are the values that differ from themselves.
+    return bool(value != value)
 
 
 def _encode(y: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -86,20 +86,29 @@ class _DenseData:
         chunk = max(1, _CHUNK_BYTES // (8 * d))
         # Centring leaves euclidean distances unchanged but shrinks |x|^2, so the float32
         # expansion |x|^2 + |y|^2 - 2xy loses far less to cancellation on offset data.
-        mean = np.zeros(d)
+        mean, scale = np.zeros(d), 1.0
         if metric == "euclidean":
+            largest = 0.0
             for start, stop in _row_chunks(n, chunk):
-                mean += np.asarray(X[start:stop], dtype=np.float64).sum(axis=0)
+                rows = np.asarray(X[start:stop], dtype=np.float64)
+                mean += rows.sum(axis=0)
+                largest = max(largest, float(np.abs(rows).max(initial=0.0)))
             mean /= n
+            # The ranking of neighbours is scale invariant, and rescaling keeps the float32
+            # squared norms of very large (or tiny) values from overflowing (underflowing); a
+            # power of two divides exactly.
+            if 0.0 < largest < math.inf:
+                scale = 2.0 ** math.floor(math.log2(largest))
         keys = np.empty((n, d), dtype=np.float32)
         for start, stop in _row_chunks(n, chunk):
-            rows = np.asarray(X[start:stop], dtype=np.float64)
+            # A copy: slices of a read-only memmap are read-only, which torch warns about.
+            rows = np.array(X[start:stop], dtype=np.float64)
             if not np.isfinite(rows).all():
                 raise ValueError("X contains NaN or infinity.")
             if metric == "cosine":
                 rows = _safe_normalize(torch.from_numpy(rows))[0].numpy()
             else:
-                rows = rows - mean
+                rows = (rows - mean) / scale
             keys[start:stop] = rows
         self.keys = torch.from_numpy(keys).to(device)
         self.sq_norms = (self.keys * self.keys).sum(dim=1)
@@ -117,7 +126,7 @@ class _DenseData:
 
     def exact(self, start: int, stop: int, candidates: np.ndarray) -> np.ndarray:
         n_rows, n_cand = candidates.shape
-        queries = torch.from_numpy(np.asarray(self.X[start:stop], dtype=np.float64))
+        queries = torch.from_numpy(np.array(self.X[start:stop], dtype=np.float64))
         cands = torch.from_numpy(np.asarray(self.X[candidates.ravel()], dtype=np.float64))
         queries = queries.to(self.device)
         cands = cands.to(self.device).view(n_rows, n_cand, -1)

@@ -23,8 +23,9 @@ What is not saved: the training histories (``net_`` and ``pretrain_history_`` ar
 loading), the optimisers' states and the skorch nets, so a loaded model predicts, transforms
 and scores exactly like the saved one but cannot resume training. Parameters must be JSON
 values (None, bools, numbers, strings, tuples, lists, dicts with string keys) or numeric
-arrays; a callable ``dissimilarity``, skorch ``callbacks`` or a ``RandomState`` instance make
-:func:`save` raise a ``ValueError``: pickle or joblib such models instead.
+arrays; a callable ``dissimilarity``, your own autoencoder modules, skorch ``callbacks`` or a
+``RandomState`` instance make :func:`save` raise a ``ValueError``: pickle or joblib such models
+instead.
 
 Examples
 --------
@@ -60,6 +61,8 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from .nn.autoencoders import is_custom_autoencoder
+
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT = "skdeepclust-model"
@@ -91,6 +94,8 @@ def _encode(value: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
         return float(value)
     if isinstance(value, torch.device):
         return str(value)
+    if isinstance(value, os.PathLike):  # checkpoint_dir
+        return os.fspath(value)
     if isinstance(value, tuple):
         return {"tuple": [_encode(v, f"{key}.{i}", tensors) for i, v in enumerate(value)]}
     if isinstance(value, list):
@@ -234,39 +239,17 @@ def _mcdc_architecture(est) -> dict:
 
 
 def _mcdc_build(est, arch: dict) -> dict[str, nn.Module]:
-    # The same construction as MCDCClustering.fit, from the resolved settings.
-    from .nn.autoencoders import Autoencoder, build_autoencoder
-    from .nn.conv import build_critic, build_mlp_critic
-    from .training.adversarial import VariationalEncoder
+    from .mcdc import _build_networks
 
-    kind, latent_dim, depth = arch["autoencoder"], arch["latent_dim"], arch["depth"]
-    hidden_dims = tuple(arch["hidden_dims"])
-    image_shape = est.image_shape_
-
-    def autoencoder(width: int) -> Autoencoder:
-        return build_autoencoder(
-            kind,
-            est.n_features_in_,
-            hidden_dims=hidden_dims,
-            latent_dim=width,
-            image_shape=image_shape,
-            depth=depth,
-        )
-
-    if arch["variational"]:
-        # The encoder outputs mean and log-variance; the decoder reads latent_dim codes.
-        module = Autoencoder(
-            VariationalEncoder(autoencoder(2 * latent_dim).encoder),
-            autoencoder(latent_dim).decoder,
-        )
-    else:
-        module = autoencoder(latent_dim)
-    if kind == "conv":
-        critic = build_critic(image_shape, latent_dim=latent_dim, depth=depth)
-    else:
-        critic = build_mlp_critic(
-            est.n_features_in_, hidden_dims=hidden_dims, latent_dim=latent_dim
-        )
+    module, critic = _build_networks(
+        est.n_features_in_,
+        kind=arch["autoencoder"],
+        image_shape=est.image_shape_,
+        hidden_dims=tuple(arch["hidden_dims"]),
+        latent_dim=arch["latent_dim"],
+        depth=arch["depth"],
+        variational=arch["variational"],
+    )
     return {"module_": module, "critic_": critic}
 
 
@@ -324,8 +307,9 @@ def save(estimator, path: str | os.PathLike) -> None:
     Raises
     ------
     ValueError
-        If a parameter (e.g. a callable ``dissimilarity``, skorch ``callbacks``) or fitted
-        attribute has no JSON or array form; pickle or joblib such models instead.
+        If a parameter (e.g. a callable ``dissimilarity``, your own autoencoder modules, skorch
+        ``callbacks``) or fitted attribute has no JSON or array form; pickle or joblib such
+        models instead.
     TypeError
         If ``estimator`` is not a skdeepclust estimator this module knows.
     sklearn.exceptions.NotFittedError
@@ -338,6 +322,13 @@ def save(estimator, path: str | os.PathLike) -> None:
             "use pickle or joblib for other estimators."
         )
     check_is_fitted(estimator)
+    if is_custom_autoencoder(estimator.autoencoder):
+        # load() rebuilds modules from the manifest, and a user's module class is code.
+        raise ValueError(
+            f"Cannot save {name}: its autoencoder holds your own torch modules, whose classes a "
+            "JSON manifest cannot describe. Save this model with pickle or joblib instead (and "
+            "load such files only from sources you trust)."
+        )
     kind = _KINDS[name]
     tensors: dict[str, torch.Tensor] = {}
 

@@ -355,3 +355,88 @@ def test_rff_pretraining_learns_the_features():
     ).fit(X)
     feature_loss = est.pretrain_history_[:, "feature_loss"]
     assert feature_loss[-1] < 0.5 * feature_loss[0]
+
+
+# ---- your own encoder and decoder ---------------------------------------------------------------
+class _CountingEncoder(torch.nn.Module):
+    """A distinctive encoder (LayerNorm, Tanh) that counts its forward passes."""
+
+    def __init__(self, n_features: int, latent_dim: int):
+        super().__init__()
+        self.body = torch.nn.Sequential(
+            torch.nn.Linear(n_features, 8),
+            torch.nn.LayerNorm(8),
+            torch.nn.Tanh(),
+            torch.nn.Linear(8, latent_dim),
+        )
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.body(x)
+
+
+def _custom_pair(n_features=5, latent_dim=2):
+    torch.manual_seed(0)
+    decoder = torch.nn.Sequential(
+        torch.nn.Linear(latent_dim, 8), torch.nn.ReLU(), torch.nn.Linear(8, n_features)
+    )
+    return _CountingEncoder(n_features, latent_dim), decoder
+
+
+def _weights(*modules):
+    return [{k: v.clone() for k, v in m.state_dict().items()} for m in modules]
+
+
+CUSTOM = dict(pretrain_epochs=1, epochs=1, n_neighbors=5, random_state=0)
+
+
+@pytest.mark.parametrize("wrap", [False, True], ids=["pair", "Autoencoder"])
+def test_custom_modules_are_trained_as_copies(blobs, wrap):
+    from skdeepclust.nn.autoencoders import Autoencoder
+
+    X = blobs[0]
+    encoder, decoder = _custom_pair()
+    before = _weights(encoder, decoder)
+    autoencoder = Autoencoder(encoder, decoder) if wrap else (encoder, decoder)
+    est = DMAEClustering(n_clusters=3, autoencoder=autoencoder, **CUSTOM).fit(X)
+
+    assert est.autoencoder is autoencoder
+    assert isinstance(est.encoder_, _CountingEncoder) and est.encoder_ is not encoder
+    assert est.encoder_.calls > 0 and encoder.calls == 0
+    # latent_dim (default 10) gives way to the width of the encoder's codes
+    assert est.transform(X).shape == (300, 2) and est.cluster_centers_.shape == (3, 2)
+    trained = _weights(est.encoder_, est.module_.autoencoder.decoder)
+    for user, initial, fitted in zip((encoder, decoder), before, trained, strict=True):
+        for key, value in user.state_dict().items():
+            assert torch.equal(value, initial[key])
+        assert any(not torch.equal(fitted[key], initial[key]) for key in initial)
+
+
+def test_custom_modules_clone_search_and_pickle(blobs):
+    X = blobs[0]
+    est = DMAEClustering(n_clusters=3, autoencoder=_custom_pair(), **CUSTOM)
+    codes = est.fit(X).transform(X)
+    # Every fit starts from the weights passed in: refits and clones give the same model.
+    np.testing.assert_array_equal(est.fit(X).transform(X), codes)
+    np.testing.assert_array_equal(clone(est).fit(X).transform(X), codes)
+    everything = np.arange(len(X))
+    search = GridSearchCV(est, {"alpha": [10.0, 1000.0]}, cv=[(everything, everything)]).fit(X)
+    assert isinstance(search.best_estimator_.encoder_, _CountingEncoder)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(restored.predict_proba(X), est.predict_proba(X))
+
+
+def test_custom_modules_errors(blobs, tmp_path):
+    X = blobs[0]
+    with pytest.raises(ValueError, match="encoder must map"):  # codes without a batch axis
+        DMAEClustering(autoencoder=(torch.nn.Flatten(0), torch.nn.Linear(2, 5))).fit(X)
+    with pytest.raises(ValueError, match=r"decoder must map .* got shape \(16, 4\)"):
+        DMAEClustering(autoencoder=(torch.nn.Linear(5, 2), torch.nn.Linear(2, 4))).fit(X)
+    with pytest.raises(ValueError, match="pair"):
+        DMAEClustering(autoencoder=(torch.nn.Linear(5, 2),)).fit(X)
+    with pytest.raises(ValueError, match="autoencoder"):  # a lone module is not an autoencoder
+        DMAEClustering(autoencoder=torch.nn.Linear(5, 2)).fit(X)
+    est = DMAEClustering(n_clusters=3, autoencoder=_custom_pair(), **CUSTOM).fit(X)
+    with pytest.raises(ValueError, match="pickle or joblib"):
+        est.save(tmp_path / "model.skdc")

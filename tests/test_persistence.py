@@ -150,6 +150,47 @@ def test_pickle_and_joblib_round_trips(fitted, data, tmp_path, dump):
     assert len(restored.net_.history) == len(fitted.net_.history)  # pickle keeps the histories
 
 
+@pytest.mark.filterwarnings("ignore::skorch.exceptions.DeviceWarning")  # the nets' own notice
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_gpu_pickle_loads_on_a_cpu_only_machine(fitted, data, tmp_path, monkeypatch, dump):
+    """Simulated on CPU: every tensor of the pickle is tagged as stored on ``cuda:0``.
+
+    ``torch.serialization.location_tag`` names the device each storage is restored to; making
+    it answer "cuda:0" while pickling gives the file a GPU-trained model would have. Unpickling
+    must map the tensors to the CPU, warn, and reset ``device`` to "cpu".
+    """
+    est = pickle.loads(pickle.dumps(fitted))
+    est.set_params(device="cuda")
+    est.net_.device = "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with monkeypatch.context() as patch:
+        patch.setattr(torch.serialization, "location_tag", lambda storage: "cuda:0")
+        blob = est.__getstate__()["torch_state"]
+        if dump == "pickle":
+            dumped = pickle.dumps(est)
+        else:
+            joblib.dump(est, tmp_path / "m.joblib")
+    # The simulation is faithful: without a map_location the tensors need CUDA.
+    with pytest.raises(RuntimeError, match="CUDA"):
+        torch.load(io.BytesIO(blob), weights_only=False)
+    with pytest.warns(UserWarning, match="CUDA is not available"):
+        if dump == "pickle":
+            restored = pickle.loads(dumped)
+        else:
+            restored = joblib.load(tmp_path / "m.joblib")
+    assert restored.device == "cpu"
+    assert all(p.device.type == "cpu" for p in restored.module_.parameters())
+    _assert_same_predictions(restored, fitted, data)
+
+
+def test_checkpoint_dir_path_is_saved_as_a_string(data, tmp_path):
+    est = DMAEClustering(
+        n_clusters=3, autoencoder=None, epochs=1, random_state=0, checkpoint_dir=tmp_path / "c"
+    ).fit(data)
+    est.save(tmp_path / "m.skdc")
+    assert DMAEClustering.load(tmp_path / "m.skdc").checkpoint_dir == str(tmp_path / "c")
+
+
 # ---- what cannot be saved, and files that cannot be loaded --------------------------------------
 def squared_distance(H, C):
     return torch.cdist(H, C).pow(2)

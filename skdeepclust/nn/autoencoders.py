@@ -7,6 +7,7 @@ estimators and the training loops therefore never care about the architecture.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from itertools import pairwise
@@ -14,7 +15,14 @@ from itertools import pairwise
 import torch
 from torch import nn
 
-__all__ = ["Autoencoder", "RandomFourierFeatures", "build_autoencoder", "mlp"]
+__all__ = [
+    "Autoencoder",
+    "RandomFourierFeatures",
+    "build_autoencoder",
+    "copy_autoencoder",
+    "is_custom_autoencoder",
+    "mlp",
+]
 
 
 def mlp(sizes: Sequence[int], *, activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
@@ -67,6 +75,85 @@ class Autoencoder(nn.Module):
     def forward(self, x):
         z = self.encoder(x)
         return z, (None if self.decoder is None else self.decoder(z))
+
+
+def is_custom_autoencoder(autoencoder) -> bool:
+    """Whether an estimator's ``autoencoder`` parameter is a user's modules, not a name."""
+    return isinstance(autoencoder, (Autoencoder, tuple))
+
+
+def copy_autoencoder(
+    autoencoder: Autoencoder | tuple[nn.Module, nn.Module], sample: torch.Tensor
+) -> tuple[Autoencoder, int]:
+    """A trainable copy of a user's autoencoder, checked on one batch.
+
+    The estimators train the copy, so that fitting leaves the user's modules (an estimator
+    parameter) untouched and every fit, clone or grid-search candidate starts from the same
+    weights.
+
+    Parameters
+    ----------
+    autoencoder : Autoencoder or tuple (encoder, decoder) of nn.Module
+        The encoder must map flat float32 rows ``[B, n_features]`` to codes
+        ``[B, latent_dim]`` and the decoder map codes back to ``[B, n_features]``.
+    sample : Tensor of shape (B, n_features)
+        A batch of the training data, on the device the copy is moved to.
+
+    Returns
+    -------
+    autoencoder : Autoencoder
+        A deep copy on ``sample.device``, in the training mode it was passed in.
+    latent_dim : int
+        The width of the encoder's codes.
+
+    Raises
+    ------
+    ValueError
+        If ``autoencoder`` is not a pair of modules, or if the encoder's output is not 2-D or
+        the decoder's output does not have the shape of the input.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from skdeepclust.nn.autoencoders import copy_autoencoder
+    >>> pair = (nn.Linear(6, 2), nn.Linear(2, 6))
+    >>> autoencoder, latent_dim = copy_autoencoder(pair, torch.zeros(4, 6))
+    >>> latent_dim, autoencoder.encoder is pair[0]
+    (2, False)
+    """
+    if isinstance(autoencoder, tuple):
+        if len(autoencoder) != 2 or not all(isinstance(m, nn.Module) for m in autoencoder):
+            raise ValueError(
+                "A custom autoencoder must be an Autoencoder or a pair (encoder, decoder) of "
+                f"torch.nn.Module, got a tuple of {[type(m).__name__ for m in autoencoder]}."
+            )
+        autoencoder = Autoencoder(*autoencoder)
+    if autoencoder.decoder is None:
+        raise ValueError("The autoencoder has no decoder; both estimators train one.")
+    autoencoder = copy.deepcopy(autoencoder).to(sample.device)
+    training = autoencoder.training
+    autoencoder.eval()  # a probe, not a training step: batch statistics and dropout stay out
+    with torch.no_grad():
+        z = autoencoder.encoder(sample)
+        if not isinstance(z, torch.Tensor) or z.ndim != 2 or len(z) != len(sample):
+            raise ValueError(
+                f"The encoder must map a batch of shape {tuple(sample.shape)} to codes of shape "
+                f"(batch, latent_dim), got {_shape(z)}."
+            )
+        reconstruction = autoencoder.decoder(z)
+        if not isinstance(reconstruction, torch.Tensor) or reconstruction.shape != sample.shape:
+            raise ValueError(
+                f"The decoder must map codes of shape {tuple(z.shape)} back to the input's "
+                f"shape {tuple(sample.shape)}, got {_shape(reconstruction)}."
+            )
+    return autoencoder.train(training), int(z.shape[1])
+
+
+def _shape(output) -> str:
+    if isinstance(output, torch.Tensor):
+        return f"shape {tuple(output.shape)}"
+    return f"a {type(output).__name__}"
 
 
 def build_autoencoder(

@@ -224,8 +224,8 @@ class MixingNet(UnsupervisedNet):
     def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         encoder = self.module_.encoder
         if self.variational:
-            return encoder.distribution(x)
-        return encoder(x), None
+            return self._forward(encoder.distribution, x)
+        return self._forward(encoder, x), None
 
     def _encode_batch(self, X) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, dict]:
         """Inputs, codes (means), log-variances and the graph term of a batch."""
@@ -259,10 +259,10 @@ class MixingNet(UnsupervisedNet):
         if self.mixing_weight or self.lambda_adv:
             a = mixing_coefficients(len(z), device=z.device)
             # One decoder pass for both sets of codes.
-            decoded = decoder(torch.cat([z_sample, mix_with_reversed(z, a)]))
+            decoded = self._forward(decoder, torch.cat([z_sample, mix_with_reversed(z, a)]))
             reconstruction, x_mix = decoded.chunk(2)
         else:
-            reconstruction = decoder(z_sample)
+            reconstruction = self._forward(decoder, z_sample)
         terms["reconstruction_loss"] = F.mse_loss(reconstruction, x)
         weighted.append((1.0, "reconstruction_loss"))
 
@@ -272,11 +272,11 @@ class MixingNet(UnsupervisedNet):
         critic_loss = None
         if self.lambda_adv:
             terms["adversarial_loss"] = (
-                _with_constant_parameters(self.critic_, x_mix).pow(2).mean()
+                self._forward(_with_constant_parameters, self.critic_, x_mix).pow(2).mean()
             )
             weighted.append((self.lambda_adv, "adversarial_loss"))
             blend = self.gamma * x + (1 - self.gamma) * reconstruction
-            scores = self.critic_(torch.cat([x_mix, blend]).detach())
+            scores = self._forward(self.critic_, torch.cat([x_mix, blend]).detach())
             score_mix, score_blend = scores.chunk(2)
             critic_loss = (score_mix - a).pow(2).mean() + score_blend.pow(2).mean()
 
@@ -328,6 +328,15 @@ class IDECNet(MixingNet):
     delta_labels_ : list of float
         Fraction of changed labels at each update after the first.
     """
+
+    # The training state a resumed phase needs (see skdeepclust.training.checkpoint).
+    _checkpoint_attributes = (
+        "target_",
+        "assignments_",
+        "delta_labels_",
+        "converged_",
+        "n_batches_",
+    )
 
     def __init__(
         self,

@@ -33,18 +33,37 @@ class UnsupervisedNet(NeuralNet):
         Name of the phase, used in the history and in error messages.
     augment : callable, optional
         ``augment(X) -> X`` applied to the training inputs of each batch.
+    precision : {"float32", "bfloat16"}, default="float32"
+        Arithmetic of the networks' forward and backward passes (:meth:`_forward`);
+        ``"bfloat16"`` runs them under :func:`torch.autocast` while the parameters, the
+        optimiser and every loss stay in float32.
     """
 
-    def __init__(self, *args, phase="training", augment=None, **kwargs):
+    def __init__(self, *args, phase="training", augment=None, precision="float32", **kwargs):
         super().__init__(*args, **kwargs)
         self.phase = phase
         self.augment = augment
+        self.precision = precision
 
     def losses(self, X, index) -> dict:
         raise NotImplementedError
 
     def _augmented(self, X):
         return X if self.augment is None else self.augment(X)
+
+    def _forward(self, module, *args):
+        """``module(*args)`` in the net's precision, returned as float32.
+
+        Only the networks run in bfloat16: distances, soft assignments and losses need float32
+        (with ``alpha=1000`` a bfloat16 distance error of 1% flips assignments).
+        """
+        if self.precision == "float32":
+            return module(*args)
+        with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16):
+            out = module(*args)
+        if isinstance(out, tuple):
+            return tuple(o.float() for o in out)
+        return out.float()
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
@@ -73,6 +92,38 @@ class UnsupervisedNet(NeuralNet):
                 if name not in ("train_loss", "train_batch_size"):
                     self.history.record(name, float(np.mean([b[name] for b in batches])))
         super().on_epoch_end(net, **kwargs)
+
+    # ---- interruptions -----------------------------------------------------------------------
+    # skorch's convention is that a callback (EarlyStopping, IDEC's convergence test) stops
+    # training by raising KeyboardInterrupt, and partial_fit swallows it; a KeyboardInterrupt
+    # raised anywhere else is the user's Ctrl-C, which must not end the phase as if finished.
+    def notify(self, method_name, **cb_kwargs):
+        try:
+            super().notify(method_name, **cb_kwargs)
+        except KeyboardInterrupt:
+            self.stop_requested_ = True
+            raise
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        self.stop_requested_ = self.interrupted_ = False
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = not self.stop_requested_
+            raise
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train for ``max_epochs`` (or ``epochs=``) more epochs.
+
+        Unlike skorch's, a KeyboardInterrupt that no callback raised propagates (after
+        ``on_train_end``) instead of ending the training silently.
+        """
+        super().partial_fit(X, y, classes, **fit_params)
+        if self.interrupted_:
+            raise KeyboardInterrupt(
+                f"The {self.phase} was interrupted after {len(self.history)} epochs."
+            )
+        return self
 
 
 class RepresentationNet(UnsupervisedNet):
@@ -111,7 +162,7 @@ class RepresentationNet(UnsupervisedNet):
         decoder = self._autoencoder().decoder
         if decoder is None or not self.reconstruction_weight:
             return None
-        return F.mse_loss(decoder(h), x)
+        return F.mse_loss(self._forward(decoder, h), x)
 
     def _representation_terms(self, X):
         """Encode a batch; return the codes, their inputs and the representation loss terms."""
@@ -119,7 +170,7 @@ class RepresentationNet(UnsupervisedNet):
         terms = {}
         if isinstance(X, (tuple, list)):
             x = torch.cat([self._augmented(X[0]), self._augmented(X[1])])
-            h = encoder(x)
+            h = self._forward(encoder, x)
             h_head, h_tail = h.chunk(2)
             a, b = self.curve
             terms["graph_loss"] = neighbor_embedding_loss(
@@ -128,7 +179,7 @@ class RepresentationNet(UnsupervisedNet):
             h, x = h_head, x[: len(h_head)]
         else:
             x = self._augmented(X)
-            h = encoder(x)
+            h = self._forward(encoder, x)
         if self.feature_map is not None:
             terms["feature_loss"] = F.mse_loss(h, self.feature_map(x))
             h = h.detach()
@@ -185,7 +236,9 @@ class DMMNet(RepresentationNet):
         terms["clustering_loss"] = loss.detach()
         decoder = self._autoencoder().decoder
         if decoder is not None and self.lambda_r:
-            terms["reconstruction_loss"] = F.mse_loss(decoder(mixture.soft_centers(S)), x)
+            terms["reconstruction_loss"] = F.mse_loss(
+                self._forward(decoder, mixture.soft_centers(S)), x
+            )
             loss = loss + self.lambda_r * terms["reconstruction_loss"]
         if "graph_loss" in terms:
             loss = loss + self.graph_weight * terms["graph_loss"]
