@@ -24,6 +24,7 @@ from .nn.autoencoders import (
     RandomFourierFeatures,
     build_autoencoder,
     is_custom_autoencoder,
+    set_input_statistics,
 )
 from .nn.mixture import DissimilarityMixture, precisions_from_partition
 from .training.data import BatchDataset, EdgeDataset, batch_loader, edge_loader
@@ -465,6 +466,9 @@ class DMAEClustering(BaseDeepClustering):
             latent_dim=self.latent_dim,
             image_shape=image_shape,
         )
+        if image_shape is None:
+            # Images keep their pixel scale, which the augmentation and its tuning assume.
+            set_input_statistics(autoencoder, X)
         return autoencoder, X.shape[1] if self.autoencoder is None else self.latent_dim
 
     def _feature_map(self, X, latent_dim: int) -> RandomFourierFeatures:

@@ -18,7 +18,12 @@ from ._base import BaseDeepClustering
 from .augmentation import ImageAugmenter
 from .latent import class_pca_spectrum, pca_whitening
 from .neighbors import neighbor_graph, umap_curve_parameters
-from .nn.autoencoders import Autoencoder, build_autoencoder, is_custom_autoencoder
+from .nn.autoencoders import (
+    Autoencoder,
+    build_autoencoder,
+    is_custom_autoencoder,
+    set_input_statistics,
+)
 from .nn.conv import build_critic, build_mlp_critic, working_side
 from .training.adversarial import IDECNet, MixingNet, StudentTAssignment, VariationalEncoder
 from .training.data import BatchDataset, EdgeDataset, batch_loader, edge_loader
@@ -422,6 +427,8 @@ class MCDCClustering(BaseDeepClustering):
                     **{key: settings[key] for key in _ARCHITECTURE},
                     variational=self.variational,
                 )
+                if settings["image_shape"] is None:
+                    set_input_statistics(module, X)
                 self.encoder_ = module.encoder
                 phase_kwargs = self._phase_kwargs(X, settings, critic)
                 self._progress(f"mixing training for {settings['epochs']} epochs")
