@@ -142,7 +142,13 @@ def main() -> None:
         rows += measure(X_all[idx], y_all[idx], X_all, args.seed)
     import sys
 
-    text = "\n\n".join([_header("python " + " ".join(sys.argv)), format_rows(rows), slopes(rows)])
+    text = "\n\n".join(
+        [
+            _header("python " + " ".join(sys.argv), f"One seed ({args.seed})."),
+            format_rows(rows),
+            slopes(rows),
+        ]
+    )
     print("\n" + text)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

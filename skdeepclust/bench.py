@@ -153,6 +153,31 @@ def _umap(then):
     return lambda k, seed, budget: _UMAPThen(k, seed, then)
 
 
+class _N2D:
+    """N2D (McConville et al.): an autoencoder, UMAP of its codes, then a Gaussian mixture.
+
+    The autoencoder is DMAE's paper-profile MLP pretrained on reconstruction; UMAP uses N2D's
+    settings (``n_clusters`` dimensions, 20 neighbours, ``min_dist=0``). Benchmark extra.
+    """
+
+    def __init__(self, k, seed):
+        self.k, self.seed = k, seed
+
+    def fit(self, X):
+        import umap
+
+        from .dmae import DMAEClustering
+
+        autoencoder = DMAEClustering(self.k, profile="paper", epochs=0, random_state=self.seed)
+        codes = autoencoder.fit(X).transform(X)
+        embedding = umap.UMAP(
+            n_components=self.k, n_neighbors=20, min_dist=0.0, random_state=self.seed
+        ).fit_transform(codes)
+        mixture = GaussianMixture(self.k, covariance_type="full", random_state=self.seed)
+        self.labels_ = mixture.fit_predict(embedding)
+        return self
+
+
 MODELS: dict[str, Model] = {
     "dmae": Model("DMAE (defaults)", _dmae()),
     "dmae-paper": Model("DMAE (paper profile)", _dmae(profile="paper")),
@@ -178,7 +203,11 @@ MODELS: dict[str, Model] = {
     ),
     "umap-kmeans": Model("UMAP(10) + KMeans", _umap("kmeans")),
     "umap-gmm": Model("UMAP(10) + GMM", _umap("gmm")),
+    "n2d": Model("N2D (AE + UMAP + GMM)", lambda k, seed, budget: _N2D(k, seed)),
 }
+
+
+_NEEDS_UMAP = {"umap-kmeans", "umap-gmm", "n2d"}
 
 
 # ---- running ----------------------------------------------------------------------------------
@@ -253,6 +282,12 @@ def run_benchmark(
     """Fit every model on every dataset with every seed; return one summary row per pair."""
     from tqdm.auto import tqdm
 
+    unknown = [m for m in models if m not in MODELS] + [d for d in datasets if d not in DATASETS]
+    if unknown:
+        raise ValueError(
+            f"Unknown models or datasets {unknown}; models: {sorted(MODELS)}, datasets: "
+            f"{sorted(DATASETS)}."
+        )
     rows = []
     jobs = [(d, m) for d in datasets for m in models]
     bar = tqdm(total=len(jobs) * len(seeds), disable=not progress, desc="bench")
@@ -266,13 +301,15 @@ def run_benchmark(
                 bar.set_postfix_str(f"{dataset} / {model.name} / seed {seed}")
                 if model.max_samples is not None and len(X) > model.max_samples:
                     errors.append(f"skipped: n > {model.max_samples}")
-                elif key.startswith("umap") and not _importable("umap"):
+                elif key in _NEEDS_UMAP and not _importable("umap"):
                     errors.append("skipped: umap-learn not installed")
                 else:
                     try:
                         runs.append(_fit_once(model, X, y, k, seed, budget))
                     except Exception as exc:  # a benchmark reports failures, it does not stop
-                        errors.append(f"{type(exc).__name__}: {exc}"[:200])
+                        # One line: a multi-line message would break the table rows.
+                        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+                        errors.append(message[:200])
                 bar.update()
             rows.append(_summarise(dataset, model.name, runs, errors, len(seeds)))
             if progress:  # partial results survive an interrupted run
@@ -314,11 +351,12 @@ def format_table(rows: list[dict]) -> str:
         cells.append("-" if np.isnan(r["peak_mb_median"]) else f"{r['peak_mb_median']:.0f}")
         lines.append("| " + " | ".join(cells) + " |")
         if r["errors"]:
-            lines.append(f"| | ↳ {r['errors']} | | | | | | | |")
+            errors = r["errors"].replace("|", "\\|")  # a "|" would end the Markdown cell
+            lines.append(f"| | ↳ {errors} | | | | | | | |")
     return "\n".join(lines)
 
 
-def _header(argv_line: str) -> str:
+def _header(argv_line: str, cells: str = "Cells: median (mean ± std) over seeds.") -> str:
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
@@ -331,7 +369,7 @@ def _header(argv_line: str) -> str:
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
         f"torch {torch.__version__} ({torch.get_num_threads()} threads). "
         f"Commit: {commit or 'unknown'}. "
-        f"Command: `{argv_line}`. Cells: median (mean ± std) over seeds."
+        f"Command: `{argv_line}`. {cells}"
     )
 
 
