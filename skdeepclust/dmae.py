@@ -161,7 +161,7 @@ class DMAEClustering(BaseDeepClustering):
         Penalise changes of the latent scale during fine-tuning, so that the encoder cannot
         make the mixture loss vanish by shrinking every code.
     n_init : int, default=10
-        KMeans restarts of the initialisation.
+        Restarts of the initialisation (KMeans or k-medoids).
     device : str or torch.device, default="cpu"
         "cpu", "cuda", "cuda:1", ... or "auto".
     precision : {"auto", "float32", "bfloat16"}, default="auto"

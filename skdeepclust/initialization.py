@@ -32,49 +32,9 @@ def _assign(X: np.ndarray, medoids: np.ndarray, metric, block: int = 8192) -> np
     )
 
 
-def kmedoids(
-    X: np.ndarray,
-    n_clusters: int,
-    *,
-    metric: str | Callable = "euclidean",
-    max_samples: int = 2000,
-    max_iter: int = 100,
-    random_state=None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """K-medoids clustering on a subsample, then nearest-medoid assignment of every point.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    n_clusters : int
-    metric : str or callable, default="euclidean"
-        A :func:`sklearn.metrics.pairwise_distances` metric, or ``V(A, B) -> [len(A), len(B)]``
-        on torch tensors.
-    max_samples : int, default=2000
-        Size of the subsample the medoids are searched in (the DMAE paper used 10,000 of
-        MNIST's 70,000).
-    max_iter : int, default=100
-    random_state : int, RandomState instance or None
-
-    Returns
-    -------
-    medoids : ndarray of shape (n_clusters, n_features)
-    labels : ndarray of shape (n_samples,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skdeepclust.initialization import kmedoids
-    >>> X = np.array([[0.0], [0.1], [10.0], [10.2]])
-    >>> medoids, labels = kmedoids(X, 2, random_state=0)
-    >>> sorted(labels.tolist())
-    [0, 0, 1, 1]
-    """
-    rng = check_random_state(random_state)
-    n = len(X)
-    sub = X if n <= max_samples else X[rng.choice(n, max_samples, replace=False)]
-    D = _distances(sub, sub, metric)
-    m = len(sub)
+def _voronoi_iteration(D: np.ndarray, n_clusters: int, max_iter: int, rng) -> np.ndarray:
+    """One k-medoids++ seeding then alternating updates on distances ``D``; medoid indices."""
+    m = len(D)
     # k-medoids++: each new medoid drawn with probability proportional to its distance to the
     # nearest medoid chosen so far.
     chosen = [int(rng.randint(m))]
@@ -97,7 +57,64 @@ def kmedoids(
         if np.array_equal(new_idx, medoid_idx):
             break
         medoid_idx = new_idx
-    medoids = sub[medoid_idx]
+    return medoid_idx
+
+
+def kmedoids(
+    X: np.ndarray,
+    n_clusters: int,
+    *,
+    metric: str | Callable = "euclidean",
+    max_samples: int = 2000,
+    max_iter: int = 100,
+    n_init: int = 10,
+    random_state=None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """K-medoids clustering on a subsample, then nearest-medoid assignment of every point.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    n_clusters : int
+    metric : str or callable, default="euclidean"
+        A :func:`sklearn.metrics.pairwise_distances` metric, or ``V(A, B) -> [len(A), len(B)]``
+        on torch tensors.
+    max_samples : int, default=2000
+        Size of the subsample the medoids are searched in (the DMAE paper used 10,000 of
+        MNIST's 70,000).
+    max_iter : int, default=100
+    n_init : int, default=10
+        Restarts from different seedings; the medoids with the smallest total distance of the
+        subsample to its nearest medoid win. One run can settle with two medoids in one blob
+        and none in another; the restarts reuse the subsample's distance matrix, so they cost
+        little next to computing it.
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    medoids : ndarray of shape (n_clusters, n_features)
+    labels : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdeepclust.initialization import kmedoids
+    >>> X = np.array([[0.0], [0.1], [10.0], [10.2]])
+    >>> medoids, labels = kmedoids(X, 2, random_state=0)
+    >>> sorted(labels.tolist())
+    [0, 0, 1, 1]
+    """
+    rng = check_random_state(random_state)
+    n = len(X)
+    sub = X if n <= max_samples else X[rng.choice(n, max_samples, replace=False)]
+    D = _distances(sub, sub, metric)
+    best, best_cost = None, np.inf
+    for _ in range(n_init):
+        medoid_idx = _voronoi_iteration(D, n_clusters, max_iter, rng)
+        cost = D[:, medoid_idx].min(1).sum()
+        if cost < best_cost:
+            best, best_cost = medoid_idx, cost
+    medoids = sub[best]
     return medoids, _assign(X, medoids, metric)
 
 
@@ -121,7 +138,7 @@ def initial_partition(
     metric : str or callable
         Dissimilarity used by ``"kmedoids"`` and by ``"random"`` to assign labels.
     n_init : int, default=10
-        KMeans restarts.
+        Restarts of KMeans and of k-medoids.
     random_state : int, RandomState instance or None
 
     Returns
@@ -134,7 +151,7 @@ def initial_partition(
         km = KMeans(n_clusters, n_init=n_init, random_state=rng).fit(H)
         return km.cluster_centers_, km.labels_
     if method == "kmedoids":
-        return kmedoids(H, n_clusters, metric=metric, random_state=rng)
+        return kmedoids(H, n_clusters, metric=metric, n_init=n_init, random_state=rng)
     if method == "random":
         centers = H[rng.choice(len(H), n_clusters, replace=False)]
         return centers, _assign(H, centers, metric)
