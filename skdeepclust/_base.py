@@ -252,8 +252,9 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return dict(
             criterion=torch.nn.MSELoss,  # required by skorch; the nets compute their own losses
             optimizer=torch.optim.Adam,
-            # One kernel per step for all parameters instead of a dozen per tensor: measured 1.5x
-            # the training throughput of the 784-500-500-2000-10 autoencoder on 2 CPU cores.
+            # One kernel per step for all parameters instead of several per tensor: less per-step
+            # overhead for small networks (within noise on the 784-500-500-2000-10 autoencoder,
+            # where the matrix products dominate).
             optimizer__fused=True,
             lr=lr,
             max_epochs=max_epochs,

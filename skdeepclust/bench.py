@@ -182,10 +182,35 @@ MODELS: dict[str, Model] = {
     "dmae": Model("DMAE (defaults)", _dmae()),
     "dmae-paper": Model("DMAE (paper profile)", _dmae(profile="paper")),
     "dmae-noft": Model("DMAE epochs=0 (pretrain + KMeans)", _dmae(epochs=0)),
+    # Ablations of the default profile's ingredients, one at a time.
+    "dmae-nograph": Model(
+        "DMAE pretrain='autoencoder' (no graph loss)", _dmae(pretrain="autoencoder")
+    ),
+    "dmae-noaug": Model("DMAE augmentation=False", _dmae(augmentation=False)),
+    "dmae-norec": Model("DMAE lambda_r=0 (no reconstruction)", _dmae(lambda_r=0.0)),
+    "dmae-noguard": Model("DMAE scale_guard=False", _dmae(scale_guard=False)),
     "dmae-mahalanobis": Model("DMAE mahalanobis", _dmae(dissimilarity="mahalanobis")),
     "dmae-cosine": Model("DMAE cosine", _dmae(dissimilarity="cosine")),
     "dmae-manhattan": Model("DMAE manhattan", _dmae(dissimilarity="manhattan")),
     "ae-kmeans": Model("AE + KMeans", _dmae(profile="paper", epochs=0)),
+    # The DMAE paper's synthetic experiments: shallow DMMs (alpha 100 on the blobs, 10 on the
+    # pinwheel) and the random-Fourier-feature initialisation for two circles.
+    **{
+        f"shallow-{name}": Model(
+            f"shallow DMAE {name}", _dmae(autoencoder=None, alpha=100.0, **params)
+        )
+        for name, params in {
+            "minkowski-1": dict(dissimilarity="minkowski", dissimilarity_params={"p": 1}),
+            "euclidean": dict(dissimilarity="euclidean"),
+            "minkowski-3": dict(dissimilarity="minkowski", dissimilarity_params={"p": 3}),
+            "chebyshev": dict(dissimilarity="chebyshev"),
+        }.items()
+    },
+    "shallow-mahalanobis": Model(
+        "shallow DMAE mahalanobis (alpha 10)",
+        _dmae(autoencoder=None, alpha=10.0, dissimilarity="mahalanobis"),
+    ),
+    "dmae-rff": Model("DMAE pretrain='rff'", _dmae(pretrain="rff")),
     "mcdc": Model("MCDC (defaults)", _mcdc()),
     "mcdc-paper": Model("MCDC (paper profile)", _mcdc(profile="paper")),
     "acai": Model("ACAI (mixing_weight=0)", _mcdc(profile="paper", mixing_weight=0.0)),

@@ -213,8 +213,8 @@ class MCDCClustering(BaseDeepClustering):
         Arithmetic of the networks during training. "bfloat16" runs their forward and backward
         passes under :func:`torch.autocast` (parameters, optimiser states, distances and losses
         stay float32); "auto" picks it where the device multiplies bfloat16 natively (CPUs with
-        AVX512-BF16 or AMX, recent GPUs; measured 2.6x the float32 training throughput on 2 AMD
-        EPYC cores) and float32 elsewhere. Inference always runs in float32.
+        AVX512-BF16 or AMX, recent GPUs; measured 1.9-2.1x the float32 training throughput on 2
+        AMD EPYC cores) and float32 elsewhere. Inference always runs in float32.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, mixing coefficients, sampling, augmentation and KMeans; an int gives
         identical results across fits on CPU.

@@ -461,3 +461,40 @@ def test_tabular_inputs_are_centred_and_scaled_inside_the_network():
     # The decoder maps back to the input's units.
     assert np.abs(est.prototypes().mean(0) - X.mean(0)).max() < 0.5
     assert unsupervised_accuracy(y, est.labels_) >= 0.95
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_precision_runs_networks_only_in_the_requested_arithmetic(blobs, precision):
+    est = DMAEClustering(n_clusters=3, precision=precision, random_state=0, **SMALL)
+    est.fit(blobs[0])
+    assert est.net_.precision == precision
+    assert unsupervised_accuracy(blobs[1], est.labels_) > 0.9
+    # Parameters and inference stay float32 whatever the training arithmetic.
+    assert all(p.dtype == torch.float32 for p in est.module_.parameters())
+    assert est.predict_proba(blobs[0][:5]).dtype == np.float32
+    h = est.net_._forward(est.module_.autoencoder.encoder, torch.zeros(4, 5))
+    assert h.dtype == torch.float32
+    optimizer = est.net_.optimizer_
+    assert optimizer.defaults["fused"] is True
+
+
+def test_precision_auto_follows_the_hardware(blobs, monkeypatch):
+    import skdeepclust._base as base
+
+    for fast, expected in ((False, "float32"), (True, "bfloat16")):
+        monkeypatch.setattr(base, "has_fast_bfloat16", lambda device, fast=fast: fast)
+        est = DMAEClustering(n_clusters=3, random_state=0, **SMALL).fit(blobs[0])
+        assert est.net_.precision == expected
+    with pytest.raises(ValueError, match="precision"):
+        DMAEClustering(precision="float16").fit(blobs[0])
+
+
+def test_has_fast_bfloat16_on_cpu_reads_the_instruction_probes(monkeypatch):
+    from skdeepclust._base import has_fast_bfloat16
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    assert has_fast_bfloat16(torch.device("cpu")) is False
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    assert has_fast_bfloat16(torch.device("cpu")) is True
+    assert has_fast_bfloat16(torch.device("meta")) is False
