@@ -275,11 +275,17 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """Apply ``fn`` (tensor -> tensor) to ``X`` in batches on the device, in eval mode."""
         device = self._torch_device()
         batch_size = batch_size or max(self.batch_size, 1024)
-        outputs = []
+        result = None
         for start in range(0, X.shape[0], batch_size):
             xb = take_rows(X, slice(start, start + batch_size)).to(device)
-            outputs.append(fn(xb).float().cpu())
-        return torch.cat(outputs).numpy()
+            out = fn(xb).float().cpu().numpy()
+            if result is None:
+                # One output array filled in place: keeping one small array per batch between
+                # the batches' large temporaries fragmented the heap (measured: +870 MB of
+                # anonymous memory while encoding a 1 GB memmap, against +10 MB without).
+                result = np.empty((X.shape[0], *out.shape[1:]), dtype=out.dtype)
+            result[start : start + len(out)] = out
+        return result
 
     def _encode(self, X) -> np.ndarray:
         self.encoder_.eval()
