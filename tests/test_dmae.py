@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from custom_modules import CountingEncoder, custom_pair, weights
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
@@ -358,36 +359,6 @@ def test_rff_pretraining_learns_the_features():
 
 
 # ---- your own encoder and decoder ---------------------------------------------------------------
-class _CountingEncoder(torch.nn.Module):
-    """A distinctive encoder (LayerNorm, Tanh) that counts its forward passes."""
-
-    def __init__(self, n_features: int, latent_dim: int):
-        super().__init__()
-        self.body = torch.nn.Sequential(
-            torch.nn.Linear(n_features, 8),
-            torch.nn.LayerNorm(8),
-            torch.nn.Tanh(),
-            torch.nn.Linear(8, latent_dim),
-        )
-        self.calls = 0
-
-    def forward(self, x):
-        self.calls += 1
-        return self.body(x)
-
-
-def _custom_pair(n_features=5, latent_dim=2):
-    torch.manual_seed(0)
-    decoder = torch.nn.Sequential(
-        torch.nn.Linear(latent_dim, 8), torch.nn.ReLU(), torch.nn.Linear(8, n_features)
-    )
-    return _CountingEncoder(n_features, latent_dim), decoder
-
-
-def _weights(*modules):
-    return [{k: v.clone() for k, v in m.state_dict().items()} for m in modules]
-
-
 CUSTOM = dict(pretrain_epochs=1, epochs=1, n_neighbors=5, random_state=0)
 
 
@@ -396,17 +367,17 @@ def test_custom_modules_are_trained_as_copies(blobs, wrap):
     from skdeepclust.nn.autoencoders import Autoencoder
 
     X = blobs[0]
-    encoder, decoder = _custom_pair()
-    before = _weights(encoder, decoder)
+    encoder, decoder = custom_pair(5, 2)
+    before = weights(encoder, decoder)
     autoencoder = Autoencoder(encoder, decoder) if wrap else (encoder, decoder)
     est = DMAEClustering(n_clusters=3, autoencoder=autoencoder, **CUSTOM).fit(X)
 
     assert est.autoencoder is autoencoder
-    assert isinstance(est.encoder_, _CountingEncoder) and est.encoder_ is not encoder
+    assert isinstance(est.encoder_, CountingEncoder) and est.encoder_ is not encoder
     assert est.encoder_.calls > 0 and encoder.calls == 0
     # latent_dim (default 10) gives way to the width of the encoder's codes
     assert est.transform(X).shape == (300, 2) and est.cluster_centers_.shape == (3, 2)
-    trained = _weights(est.encoder_, est.module_.autoencoder.decoder)
+    trained = weights(est.encoder_, est.module_.autoencoder.decoder)
     for user, initial, fitted in zip((encoder, decoder), before, trained, strict=True):
         for key, value in user.state_dict().items():
             assert torch.equal(value, initial[key])
@@ -415,14 +386,14 @@ def test_custom_modules_are_trained_as_copies(blobs, wrap):
 
 def test_custom_modules_clone_search_and_pickle(blobs):
     X = blobs[0]
-    est = DMAEClustering(n_clusters=3, autoencoder=_custom_pair(), **CUSTOM)
+    est = DMAEClustering(n_clusters=3, autoencoder=custom_pair(5, 2), **CUSTOM)
     codes = est.fit(X).transform(X)
     # Every fit starts from the weights passed in: refits and clones give the same model.
     np.testing.assert_array_equal(est.fit(X).transform(X), codes)
     np.testing.assert_array_equal(clone(est).fit(X).transform(X), codes)
     everything = np.arange(len(X))
     search = GridSearchCV(est, {"alpha": [10.0, 1000.0]}, cv=[(everything, everything)]).fit(X)
-    assert isinstance(search.best_estimator_.encoder_, _CountingEncoder)
+    assert isinstance(search.best_estimator_.encoder_, CountingEncoder)
     restored = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(restored.predict_proba(X), est.predict_proba(X))
 
@@ -437,7 +408,7 @@ def test_custom_modules_errors(blobs, tmp_path):
         DMAEClustering(autoencoder=(torch.nn.Linear(5, 2),)).fit(X)
     with pytest.raises(ValueError, match="autoencoder"):  # a lone module is not an autoencoder
         DMAEClustering(autoencoder=torch.nn.Linear(5, 2)).fit(X)
-    est = DMAEClustering(n_clusters=3, autoencoder=_custom_pair(), **CUSTOM).fit(X)
+    est = DMAEClustering(n_clusters=3, autoencoder=custom_pair(5, 2), **CUSTOM).fit(X)
     with pytest.raises(ValueError, match="pickle or joblib"):
         est.save(tmp_path / "model.skdc")
 

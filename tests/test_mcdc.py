@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from custom_modules import CountingEncoder, custom_pair, weights
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
@@ -388,46 +389,16 @@ def test_pca_whitening_and_class_spectrum():
 
 
 # ---- your own encoder and decoder ---------------------------------------------------------------
-class _CountingEncoder(torch.nn.Module):
-    """A distinctive encoder (LayerNorm, Tanh) that counts its forward passes."""
-
-    def __init__(self, n_features: int, latent_dim: int):
-        super().__init__()
-        self.body = torch.nn.Sequential(
-            torch.nn.Linear(n_features, 8),
-            torch.nn.LayerNorm(8),
-            torch.nn.Tanh(),
-            torch.nn.Linear(8, latent_dim),
-        )
-        self.calls = 0
-
-    def forward(self, x):
-        self.calls += 1
-        return self.body(x)
-
-
-def _custom_pair(n_features=64, latent_dim=3):
-    torch.manual_seed(0)
-    decoder = torch.nn.Sequential(
-        torch.nn.Linear(latent_dim, 8), torch.nn.ReLU(), torch.nn.Linear(8, n_features)
-    )
-    return _CountingEncoder(n_features, latent_dim), decoder
-
-
-def _weights(*modules):
-    return [{k: v.clone() for k, v in m.state_dict().items()} for m in modules]
-
-
 @pytest.mark.parametrize("pretrain", ["autoencoder", "graph"])
 def test_custom_modules_are_trained_as_copies(digits, pretrain):
     X, _ = digits
-    encoder, decoder = _custom_pair()
-    before = _weights(encoder, decoder)
+    encoder, decoder = custom_pair(64, 3)
+    before = weights(encoder, decoder)
     params = {**SMALL, "autoencoder": (encoder, decoder), "pretrain": pretrain, "n_neighbors": 5}
     est = MCDCClustering(n_clusters=5, clustering_loss="idec", finetune_epochs=1, **params)
     est.fit(X)
 
-    assert isinstance(est.encoder_, _CountingEncoder) and est.encoder_ is not encoder
+    assert isinstance(est.encoder_, CountingEncoder) and est.encoder_ is not encoder
     assert est.encoder_.calls > 0 and encoder.calls == 0
     # latent_dim=4 (in SMALL) gives way to the width of the encoder's codes
     assert est.transform(X).shape == (240, 3)
@@ -435,7 +406,7 @@ def test_custom_modules_are_trained_as_copies(digits, pretrain):
     # The critic is the MLP one on flat rows, sized by hidden_dims and the codes.
     assert est.critic_(torch.zeros(2, 64)).shape == (2,)
     assert [m.out_features for m in est.critic_.modules() if hasattr(m, "out_features")] == [16, 3]
-    trained = _weights(est.encoder_, est.module_.decoder)
+    trained = weights(est.encoder_, est.module_.decoder)
     for user, initial, fitted in zip((encoder, decoder), before, trained, strict=True):
         for key, value in user.state_dict().items():
             assert torch.equal(value, initial[key])
@@ -446,14 +417,15 @@ def test_custom_modules_clone_search_and_pickle(digits):
     from skdeepclust.nn.autoencoders import Autoencoder
 
     X, _ = digits
-    est = MCDCClustering(n_clusters=5, **{**SMALL, "autoencoder": Autoencoder(*_custom_pair())})
+    autoencoder = Autoencoder(*custom_pair(64, 3))
+    est = MCDCClustering(n_clusters=5, **{**SMALL, "autoencoder": autoencoder})
     codes = est.fit(X).transform(X)
     # Every fit starts from the weights passed in: refits and clones give the same model.
     np.testing.assert_array_equal(est.fit(X).transform(X), codes)
     np.testing.assert_array_equal(clone(est).fit(X).transform(X), codes)
     everything = np.arange(len(X))
     search = GridSearchCV(est, {"mixing_weight": [0.0, 1.0]}, cv=[(everything, everything)])
-    assert isinstance(search.fit(X).best_estimator_.encoder_, _CountingEncoder)
+    assert isinstance(search.fit(X).best_estimator_.encoder_, CountingEncoder)
     restored = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(restored.predict_proba(X), est.predict_proba(X))
 
@@ -467,7 +439,7 @@ def test_custom_modules_errors(digits, tmp_path):
     with pytest.raises(ValueError, match="pair"):
         MCDCClustering(autoencoder=(torch.nn.Linear(64, 3), "decoder")).fit(X)
     with pytest.raises(ValueError, match="variational=True"):
-        MCDCClustering(autoencoder=_custom_pair(), variational=True).fit(X)
-    est = MCDCClustering(n_clusters=5, **{**SMALL, "autoencoder": _custom_pair()}).fit(X)
+        MCDCClustering(autoencoder=custom_pair(64, 3), variational=True).fit(X)
+    est = MCDCClustering(n_clusters=5, **{**SMALL, "autoencoder": custom_pair(64, 3)}).fit(X)
     with pytest.raises(ValueError, match="pickle or joblib"):
         est.save(tmp_path / "model.skdc")
