@@ -178,6 +178,30 @@ class _N2D:
         return self
 
 
+class _ClustPy:
+    """A deep clustering method of ClustPy with its defaults (benchmark extra, never a dependency).
+
+    ClustPy's estimators take the data as float32 rows and set ``labels_``; they run on the CPU
+    here like skdeepclust, so that the fit times compare.
+    """
+
+    def __init__(self, k, seed, method):
+        self.k, self.seed, self.method = k, seed, method
+
+    def fit(self, X):
+        import clustpy.deep
+
+        estimator = getattr(clustpy.deep, self.method)(
+            n_clusters=self.k, random_state=self.seed, device="cpu"
+        )
+        self.labels_ = estimator.fit(np.asarray(X, dtype=np.float32)).labels_
+        return self
+
+
+def _clustpy(method):
+    return lambda k, seed, budget: _ClustPy(k, seed, method)
+
+
 MODELS: dict[str, Model] = {
     "dmae": Model("DMAE (defaults)", _dmae()),
     "dmae-paper": Model("DMAE (paper profile)", _dmae(profile="paper")),
@@ -229,10 +253,18 @@ MODELS: dict[str, Model] = {
     "umap-kmeans": Model("UMAP(10) + KMeans", _umap("kmeans")),
     "umap-gmm": Model("UMAP(10) + GMM", _umap("gmm")),
     "n2d": Model("N2D (AE + UMAP + GMM)", lambda k, seed, budget: _N2D(k, seed)),
+    # Another library's methods, side by side when it is installed.
+    "clustpy-dec": Model("ClustPy DEC (its defaults)", _clustpy("DEC")),
+    "clustpy-idec": Model("ClustPy IDEC (its defaults)", _clustpy("IDEC")),
+    "clustpy-dcn": Model("ClustPy DCN (its defaults)", _clustpy("DCN")),
 }
 
 
-_NEEDS_UMAP = {"umap-kmeans", "umap-gmm", "n2d"}
+# Models that need a package outside skdeepclust's dependencies: key -> (module, pip name).
+_EXTRAS = {
+    **{key: ("umap", "umap-learn") for key in ("umap-kmeans", "umap-gmm", "n2d")},
+    **{key: ("clustpy", "clustpy") for key in ("clustpy-dec", "clustpy-idec", "clustpy-dcn")},
+}
 
 
 # ---- running ----------------------------------------------------------------------------------
@@ -326,8 +358,8 @@ def run_benchmark(
                 bar.set_postfix_str(f"{dataset} / {model.name} / seed {seed}")
                 if model.max_samples is not None and len(X) > model.max_samples:
                     errors.append(f"skipped: n > {model.max_samples}")
-                elif key in _NEEDS_UMAP and not _importable("umap"):
-                    errors.append("skipped: umap-learn not installed")
+                elif key in _EXTRAS and not _importable(_EXTRAS[key][0]):
+                    errors.append(f"skipped: {_EXTRAS[key][1]} not installed")
                 else:
                     try:
                         runs.append(_fit_once(model, X, y, k, seed, budget))

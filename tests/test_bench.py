@@ -8,6 +8,7 @@ import csv
 import math
 import re
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -174,16 +175,42 @@ def test_models_over_max_samples_are_skipped(tiny, fits, monkeypatch):
     assert {c["model"] for c in fits} == {"Roomy"}  # the capped model was never fitted
 
 
-def test_umap_models_are_skipped_without_umap(tiny, fits, monkeypatch):
+def test_extra_models_are_skipped_without_their_package(tiny, fits, monkeypatch):
     asked = []
     monkeypatch.setattr(bench, "_importable", lambda name: asked.append(name) or False)
-    models = ["umap-kmeans", "umap-gmm", "n2d", "kmeans"]
+    models = ["umap-kmeans", "umap-gmm", "n2d", "clustpy-dec", "clustpy-idec", "kmeans"]
     rows = bench.run_benchmark(["blobs3"], models, SEEDS, progress=False)
-    assert set(asked) == {"umap"}
+    assert set(asked) == {"umap", "clustpy"}
     for row in rows[:3]:
         _assert_failed(row, "0/2", "skipped: umap-learn not installed")
-    assert rows[3]["runs"] == "2/2"  # the other models still run
+    for row in rows[3:5]:
+        _assert_failed(row, "0/2", "skipped: clustpy not installed")
+    assert rows[5]["runs"] == "2/2"  # the other models still run
     assert {c["model"] for c in fits} == {"KMeans"}
+
+
+def test_clustpy_peers_fit_through_clustpy_when_installed(monkeypatch):
+    calls = []
+
+    class FakeDEC:
+        def __init__(self, **params):
+            calls.append(params)
+
+        def fit(self, X):
+            calls.append(X.dtype)
+            self.labels_ = np.zeros(len(X), dtype=int)
+            return self
+
+    deep = types.ModuleType("clustpy.deep")
+    deep.DEC = FakeDEC
+    package = types.ModuleType("clustpy")
+    package.deep = deep
+    monkeypatch.setitem(sys.modules, "clustpy", package)
+    monkeypatch.setitem(sys.modules, "clustpy.deep", deep)
+    estimator = bench.MODELS["clustpy-dec"].make(3, 7, "quick")
+    labels = estimator.fit(np.ones((5, 2))).labels_
+    assert calls == [dict(n_clusters=3, random_state=7, device="cpu"), np.float32]
+    assert labels.shape == (5,)
 
 
 def test_progress_prints_each_row_as_it_finishes(tiny, capsys):
@@ -306,7 +333,7 @@ def test_cli_defaults_name_registered_datasets_and_models():
     assert (args.seeds, args.budget, args.out) == (3, "quick", "bench-results")
     assert set(args.datasets.split(",")) <= set(bench.DATASETS)
     assert set(args.models.split(",")) <= set(bench.MODELS)
-    assert bench._NEEDS_UMAP <= set(bench.MODELS)
+    assert set(bench._EXTRAS) <= set(bench.MODELS)
 
 
 # ---- datasets ---------------------------------------------------------------------------------

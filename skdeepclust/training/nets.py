@@ -169,7 +169,8 @@ class RepresentationNet(UnsupervisedNet):
         encoder = self._autoencoder().encoder
         terms = {}
         if isinstance(X, (tuple, list)):
-            x = torch.cat([self._augmented(X[0]), self._augmented(X[1])])
+            # One augmentation call for both ends: half the per-call overhead of the transform.
+            x = self._augmented(torch.cat([X[0], X[1]]))
             h = self._forward(encoder, x)
             h_head, h_tail = h.chunk(2)
             a, b = self.curve
