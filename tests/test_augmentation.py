@@ -165,3 +165,13 @@ def test_augmenter_bad_image_shape(shape):
 )
 def test_infer_image_shape(n_features, expected):
     assert infer_image_shape(n_features) == expected
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (28, 28), (5, 12)])
+def test_sampling_grid_equals_torch_affine_grid(shape):
+    from skdeepclust.augmentation import _affine_grid
+
+    height, width = shape
+    theta = torch.randn(6, 2, 3, generator=torch.Generator().manual_seed(0))
+    expected = torch.nn.functional.affine_grid(theta, [6, 1, height, width], align_corners=False)
+    torch.testing.assert_close(_affine_grid(theta, height, width), expected)
