@@ -469,3 +469,14 @@ def test_has_fast_bfloat16_on_cpu_reads_the_instruction_probes(monkeypatch):
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
     assert has_fast_bfloat16(torch.device("cpu")) is True
     assert has_fast_bfloat16(torch.device("meta")) is False
+
+
+@pytest.mark.parametrize(
+    "n_samples, pretrain, expected",
+    [(1797, "graph", 4), (70_000, "graph", 2), (1797, "autoencoder", 11), (70_000, "rff", 5)],
+)
+def test_auto_finetuning_budget(n_samples, pretrain, expected):
+    # After graph pretraining: an eighth of its epochs (32 on digits), at least 2; otherwise
+    # about 20,000 samples seen, 5 to 100 epochs.
+    assert DMAEClustering()._finetune_epochs(n_samples, pretrain) == expected
+    assert DMAEClustering(epochs=7)._finetune_epochs(n_samples, pretrain) == 7
