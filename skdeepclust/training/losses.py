@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -45,13 +47,14 @@ def neighbor_embedding_loss(
         Scalar: mean attraction plus ``repulsion_strength`` times mean repulsion.
     """
     n = z_head.shape[0]
+    log_a = math.log(a)
     # d^(2b) computed from the squared distance: (d^2)^b; the eps keeps the gradient finite at 0.
     d2_pos = (z_head - z_tail).pow(2).sum(1)
-    attraction = F.softplus(torch.log(torch.tensor(a)) + b * torch.log(d2_pos + eps))
+    attraction = F.softplus(log_a + b * torch.log(d2_pos + eps))
     offsets = torch.randint(1, max(n, 2), (negative_sample_rate,), device=z_head.device)
     neg_index = (torch.arange(n, device=z_head.device)[None, :] + offsets[:, None]) % n
     d2_neg = (z_head[None, :, :] - z_tail[neg_index]).pow(2).sum(-1)
-    log_ad = torch.log(torch.tensor(a)) + b * torch.log(d2_neg + eps)
+    log_ad = log_a + b * torch.log(d2_neg + eps)
     # -log(1 - q) = log(1 + a d^2b) - log(a d^2b) = softplus(-log(a d^2b))
     repulsion = F.softplus(-log_ad)
     return attraction.mean() + repulsion_strength * repulsion.mean()

@@ -137,6 +137,10 @@ class RepresentationNet(UnsupervisedNet):
     Fourier feature initialisation) the encoder regresses ``feature_map(x)`` and the decoder
     learns to invert the (detached) codes.
 
+    ``reconstruction_samples`` limits the reconstruction error to the first samples of each
+    batch (the heads of the first edges: a random subset, edges being drawn at random). The
+    encoder still sees every sample; only the decoder's share of the cost shrinks.
+
     The module must expose ``encoder`` and ``decoder`` (the decoder may be None).
     """
 
@@ -147,10 +151,12 @@ class RepresentationNet(UnsupervisedNet):
         curve=(1.577, 0.895),
         negative_sample_rate=5,
         feature_map=None,
+        reconstruction_samples=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.reconstruction_weight = reconstruction_weight
+        self.reconstruction_samples = reconstruction_samples
         self.curve = curve
         self.negative_sample_rate = negative_sample_rate
         self.feature_map = feature_map
@@ -184,7 +190,8 @@ class RepresentationNet(UnsupervisedNet):
         if self.feature_map is not None:
             terms["feature_loss"] = F.mse_loss(h, self.feature_map(x))
             h = h.detach()
-        rec = self._reconstruction(h, x)
+        n = self.reconstruction_samples
+        rec = self._reconstruction(h[:n], x[:n])
         if rec is not None:
             terms["reconstruction_loss"] = rec
         return h, x, terms
