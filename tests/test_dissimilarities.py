@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy.spatial import distance
 from scipy.stats import entropy
 
+from skdeepclust import dissimilarities
 from skdeepclust.dissimilarities import (
     DISSIMILARITIES,
     VALID_DISSIMILARITIES,
@@ -196,8 +197,12 @@ def test_toroidal_euclidean_wraps_around():
     )
 
 
-def test_sqeuclidean_float32_is_accurate_far_from_the_origin():
-    # Norms of ~1e3 dwarf unit distances: the naive expansion would be off by ~1 here.
+@pytest.mark.parametrize("path", ["differences", "matrix product"])
+def test_sqeuclidean_float32_is_accurate_far_from_the_origin(path, monkeypatch):
+    # Norms of ~1e3 dwarf unit distances: the naive expansion would be off by ~1 here. Large
+    # inputs take the (shifted) matrix-product expansion, small ones the differences.
+    if path == "matrix product":
+        monkeypatch.setattr(dissimilarities, "_DIRECT_ELEMENTS", 0)
     rng = np.random.default_rng(8)
     H64 = torch.as_tensor(1e3 + rng.normal(size=(50, 8)))
     C64 = torch.as_tensor(1e3 + rng.normal(size=(6, 8)))
