@@ -8,7 +8,7 @@ import scipy.sparse as sp
 import torch
 from custom_modules import CountingEncoder, custom_pair, weights
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_blobs
+from sklearn.datasets import load_digits, make_blobs, make_moons
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -18,6 +18,8 @@ from skorch.callbacks import Callback
 
 from skdeepclust import DMAEClustering
 from skdeepclust.datasets import make_blobs8
+from skdeepclust import dmae
+from skdeepclust.dmae import _auto_pretrain_epochs
 from skdeepclust.metrics import accuracy_scorer, unsupervised_accuracy
 
 SMALL = dict(hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, epochs=2, n_neighbors=5)
@@ -478,5 +480,29 @@ def test_has_fast_bfloat16_on_cpu_reads_the_instruction_probes(monkeypatch):
 def test_auto_finetuning_budget(n_samples, pretrain, expected):
     # After graph pretraining: an eighth of its epochs (32 on digits), at least 2; otherwise
     # about 20,000 samples seen, 5 to 100 epochs.
-    assert DMAEClustering()._finetune_epochs(n_samples, pretrain) == expected
-    assert DMAEClustering(epochs=7)._finetune_epochs(n_samples, pretrain) == 7
+    auto = _auto_pretrain_epochs(n_samples, pretrain)
+    assert DMAEClustering()._finetune_epochs(n_samples, pretrain, auto) == expected
+    assert DMAEClustering(epochs=7)._finetune_epochs(n_samples, pretrain, auto) == 7
+
+
+@pytest.mark.parametrize(
+    "n_samples, steps_per_epoch, expected",
+    # digits (72 batches of edges an epoch): the sample-count budget, 32 epochs, already
+    # exceeds the step floor; two moons (35 batches): the floor, 2,250 steps; 70,000 images.
+    [(1797, 72, 32), (1000, 35, 65), (70_000, 2900, 5), (50, 1, 500)],
+)
+def test_auto_graph_pretraining_budget_has_a_step_floor(n_samples, steps_per_epoch, expected):
+    assert _auto_pretrain_epochs(n_samples, "graph", steps_per_epoch) == expected
+
+
+def test_small_graph_gets_the_step_floor_in_fit(monkeypatch):
+    monkeypatch.setattr(dmae, "_MIN_GRAPH_STEPS", 300)  # the default's 2,250 take seconds
+    X, _ = make_moons(200, noise=0.05, random_state=0)
+    # Two neighbours: an epoch is a few batches, 40 epochs (the sample-count budget) < 300.
+    est = DMAEClustering(2, hidden_dims=(8,), latent_dim=2, n_neighbors=2, random_state=0)
+    est.fit(X)
+    per_epoch = len(est.pretrain_history_[-1]["batches"])
+    steps = sum(len(epoch["batches"]) for epoch in est.pretrain_history_)
+    assert len(est.pretrain_history_) > 40  # the sample-count budget alone
+    assert 300 <= steps < 300 + per_epoch
+    assert len(est.net_.history) == len(est.pretrain_history_) // 8
