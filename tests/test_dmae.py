@@ -16,9 +16,8 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.callbacks import Callback
 
-from skdeepclust import DMAEClustering
+from skdeepclust import DMAEClustering, dmae
 from skdeepclust.datasets import make_blobs8
-from skdeepclust import dmae
 from skdeepclust.dmae import _auto_pretrain_epochs
 from skdeepclust.metrics import accuracy_scorer, unsupervised_accuracy
 
