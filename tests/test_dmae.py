@@ -494,6 +494,26 @@ def test_auto_graph_pretraining_budget_has_a_step_floor(n_samples, steps_per_epo
     assert _auto_pretrain_epochs(n_samples, "graph", steps_per_epoch) == expected
 
 
+class _RecordNets(Callback):
+    """Records, per training phase, the settings of the net that trains it."""
+
+    def __init__(self):
+        self.nets = {}
+
+    def on_train_begin(self, net, **kwargs):
+        self.nets[net.phase] = dict(reconstruction_samples=net.reconstruction_samples)
+
+
+@pytest.mark.parametrize("pretrain, expected", [("auto", 128), ("autoencoder", None)])
+def test_default_profile_reconstructs_a_subset_of_each_edge_batch(pretrain, expected):
+    # Graph pretraining reconstructs the first 128 heads of each 512-edge batch; plain
+    # autoencoder pretraining reconstructs every sample.
+    X, _ = make_blobs(600, centers=3, n_features=5, random_state=0)
+    recorder = _RecordNets()
+    DMAEClustering(3, pretrain=pretrain, callbacks=[recorder], random_state=0, **SMALL).fit(X)
+    assert recorder.nets["pretraining"]["reconstruction_samples"] == expected
+
+
 def test_small_graph_gets_the_step_floor_in_fit(monkeypatch):
     monkeypatch.setattr(dmae, "_MIN_GRAPH_STEPS", 300)  # the default's 2,250 take seconds
     X, _ = make_moons(200, noise=0.05, random_state=0)
