@@ -27,7 +27,13 @@ from .nn.autoencoders import (
     set_input_statistics,
 )
 from .nn.mixture import DissimilarityMixture, precisions_from_partition
-from .training.data import BatchDataset, EdgeDataset, batch_loader, edge_loader
+from .training.data import (
+    BatchDataset,
+    EdgeDataset,
+    batch_loader,
+    edge_loader,
+    with_min_graph_steps,
+)
 from .training.nets import DMMNet, RepresentationNet
 
 __all__ = ["DMAEClustering"]
@@ -74,20 +80,13 @@ class DMAEModule(nn.Module):
         return self.mixture(h)[0], h
 
 
-# Fewest optimisation steps of automatic graph pretraining, about what 32 epochs of the
-# digits graph take (2,290 batches of 512 edges). Small graphs need as many steps as digits,
-# not as many epochs: two moons (1,000 points, 35 batches an epoch), 5 seeds, went from 0.911
-# median ACC with 40 epochs to 0.999 with 65.
-_MIN_GRAPH_STEPS = 2250
-
-
 def _auto_pretrain_epochs(
     n_samples: int, pretrain: str, steps_per_epoch: int | None = None
 ) -> int:
     """Epoch budget from the data size: more passes on small data, fewer on large data.
 
     For graph pretraining, ``steps_per_epoch`` (batches of edges in an epoch), when given, sets
-    a floor of ``_MIN_GRAPH_STEPS`` optimisation steps.
+    a floor of :data:`~skdeepclust.training.data.MIN_GRAPH_STEPS` optimisation steps.
     """
     if pretrain == "graph":
         # An epoch samples as many edges as the graph has (about 1.4 * n_neighbors * n): 32
@@ -95,7 +94,7 @@ def _auto_pretrain_epochs(
         # gave NMI 0.920 in 18 s, 30 gave 0.928 in 26 s, 40 gave 0.932 in 33 s.
         epochs = int(np.clip(round(30 * math.sqrt(2000 / n_samples)), 4, 40))
         if steps_per_epoch:
-            epochs = min(max(epochs, math.ceil(_MIN_GRAPH_STEPS / steps_per_epoch)), 500)
+            epochs = with_min_graph_steps(epochs, steps_per_epoch)
         return epochs
     # About 250,000 samples seen: 139 epochs on 1,797 digits, 10 (the floor) on 70,000 images
     # (the paper: 500 epochs of MNIST on a GPU). On digits with SGD at lr 1.0, 28 epochs left

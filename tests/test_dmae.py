@@ -16,7 +16,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.callbacks import Callback
 
-from skdeepclust import DMAEClustering, dmae
+from skdeepclust import DMAEClustering
 from skdeepclust.datasets import make_blobs8
 from skdeepclust.dmae import _auto_pretrain_epochs
 from skdeepclust.metrics import accuracy_scorer, unsupervised_accuracy
@@ -515,7 +515,8 @@ def test_default_profile_reconstructs_a_subset_of_each_edge_batch(pretrain, expe
 
 
 def test_small_graph_gets_the_step_floor_in_fit(monkeypatch):
-    monkeypatch.setattr(dmae, "_MIN_GRAPH_STEPS", 300)  # the default's 2,250 take seconds
+    # The default's 2,250 steps would take seconds.
+    monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 300)
     X, _ = make_moons(200, noise=0.05, random_state=0)
     # Two neighbours: an epoch is a few batches, 40 epochs (the sample-count budget) < 300.
     est = DMAEClustering(2, hidden_dims=(8,), latent_dim=2, n_neighbors=2, random_state=0)

@@ -8,12 +8,28 @@ sparse matrix or a memory-mapped array is never copied into memory as a whole.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
-__all__ = ["BatchDataset", "EdgeDataset", "batch_loader", "edge_loader", "take_rows"]
+__all__ = [
+    "MIN_GRAPH_STEPS",
+    "BatchDataset",
+    "EdgeDataset",
+    "batch_loader",
+    "edge_loader",
+    "take_rows",
+    "with_min_graph_steps",
+]
+
+# Fewest optimisation steps of an automatic graph-training budget, about what 32 epochs of the
+# digits graph take (2,290 batches of 512 edges). Small graphs need as many steps as digits, not
+# as many epochs: on two moons (1,000 points, 35 batches an epoch), 5 seeds, DMAE went from 0.911
+# median ACC with 40 epochs to 0.999 with 65.
+MIN_GRAPH_STEPS = 2250
 
 
 def take_rows(X, index) -> torch.Tensor:
@@ -126,3 +142,13 @@ def edge_loader(
         _WeightedEdgeSampler(dataset.weights, generator), batch_size=batch_size, drop_last=False
     )
     return DataLoader(dataset, sampler=sampler, batch_size=None, **kwargs)
+
+
+def with_min_graph_steps(epochs: int, steps_per_epoch: int, max_epochs: int = 500) -> int:
+    """Raise an automatic epoch budget of graph training to ``MIN_GRAPH_STEPS`` batches.
+
+    ``steps_per_epoch`` is the number of batches of edges in an epoch; the result never exceeds
+    ``max_epochs`` (unless ``epochs`` already does).
+    """
+    floor = min(math.ceil(MIN_GRAPH_STEPS / steps_per_epoch), max_epochs)
+    return max(epochs, floor)
