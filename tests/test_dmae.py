@@ -8,7 +8,7 @@ import scipy.sparse as sp
 import torch
 from custom_modules import CountingEncoder, custom_pair, weights
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_blobs, make_moons
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -512,17 +512,3 @@ def test_default_profile_reconstructs_a_subset_of_each_edge_batch(pretrain, expe
     recorder = _RecordNets()
     DMAEClustering(3, pretrain=pretrain, callbacks=[recorder], random_state=0, **SMALL).fit(X)
     assert recorder.nets["pretraining"]["reconstruction_samples"] == expected
-
-
-def test_small_graph_gets_the_step_floor_in_fit(monkeypatch):
-    # The default's 2,250 steps would take seconds.
-    monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 300)
-    X, _ = make_moons(200, noise=0.05, random_state=0)
-    # Two neighbours: an epoch is a few batches, 40 epochs (the sample-count budget) < 300.
-    est = DMAEClustering(2, hidden_dims=(8,), latent_dim=2, n_neighbors=2, random_state=0)
-    est.fit(X)
-    per_epoch = len(est.pretrain_history_[-1]["batches"])
-    steps = sum(len(epoch["batches"]) for epoch in est.pretrain_history_)
-    assert len(est.pretrain_history_) > 40  # the sample-count budget alone
-    assert 300 <= steps < 300 + per_epoch
-    assert len(est.net_.history) == len(est.pretrain_history_) // 8

@@ -6,7 +6,7 @@ import scipy.sparse as sp
 import torch
 from custom_modules import CountingEncoder, custom_pair, weights
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_blobs, make_moons
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -443,20 +443,3 @@ def test_custom_modules_errors(digits, tmp_path):
     est = MCDCClustering(n_clusters=5, **{**SMALL, "autoencoder": custom_pair(64, 3)}).fit(X)
     with pytest.raises(ValueError, match="pickle or joblib"):
         est.save(tmp_path / "model.skdc")
-
-
-def test_small_graph_gets_the_step_floor(monkeypatch):
-    # The default's 2,250 steps would take seconds.
-    monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 300)
-    X, _ = make_moons(200, noise=0.05, random_state=0)
-    # Two neighbours: an epoch is two batches of edges, so the sample-count budget (85 epochs
-    # for 200 samples) runs fewer than 300 steps.
-    est = MCDCClustering(2, hidden_dims=(8,), latent_dim=2, n_neighbors=2, random_state=0)
-    est.fit(X)
-    per_epoch = len(est.pretrain_history_[-1]["batches"])
-    steps = sum(len(epoch["batches"]) for epoch in est.pretrain_history_)
-    assert len(est.pretrain_history_) > 85
-    assert 300 <= steps < 300 + per_epoch
-    # An explicit budget is kept as given.
-    est = MCDCClustering(2, hidden_dims=(8,), latent_dim=2, n_neighbors=2, epochs=3).fit(X)
-    assert len(est.pretrain_history_) == 3
