@@ -286,13 +286,12 @@ class MCDCClustering(BaseDeepClustering):
     dimensions (``depth=8`` and 4 latent channels if "conv" is asked for), Adam with lr
     2e-3, an epoch budget from the data size and unwhitened codes. On sklearn's digits
     (X / 16, 3 seeds, 2 CPU cores) the default profile reaches a median ACC of 0.948 (NMI
-    0.920) in about 14 s; with lr 1e-3 and without the floor of 2,250 graph steps (28 epochs
+    0.920) in 11-13 s; with lr 1e-3 and without the floor of 2,250 graph steps (28 epochs
     on digits, 38 on two moons) it gave 0.941 / 0.904 on digits and 0.72 instead of 0.96 on
-    two moons. The neighbour graph contributes most of
-    the accuracy on digits (without the MCDC terms: 0.939 against 0.943, lr 1e-3). With
-    the paper profile shortened to
-    15 epochs at lr 1e-3, MCDC beat ACAI on each of the same 3 seeds (median ACC 0.762 vs
-    0.707) but not the plain autoencoder (0.755); the paper trains for 400 epochs.
+    two moons. The neighbour graph contributes most of the accuracy on digits (without the
+    MCDC terms: 0.945 against 0.946, 5 seeds). With the paper profile shortened to 15 epochs
+    at lr 1e-3, MCDC beat ACAI on each of the same 3 seeds (median ACC 0.762 vs 0.707) but
+    not the plain autoencoder (0.755); the paper trains for 400 epochs.
 
     :meth:`score` is the negative fraction of the variance of the codes left unexplained by
     the clusters, comparable across ``mixing_weight``, ``lambda_adv`` and architectures.
