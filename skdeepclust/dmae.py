@@ -31,6 +31,7 @@ from .training.data import (
     BatchDataset,
     EdgeDataset,
     batch_loader,
+    edge_batches_per_epoch,
     edge_loader,
     with_min_graph_steps,
 )
@@ -403,7 +404,7 @@ class DMAEClustering(BaseDeepClustering):
                 auto_epochs = _auto_pretrain_epochs(
                     n_samples,
                     pretrain,
-                    None if graph is None else math.ceil(graph.nnz / pretrain_batch_size),
+                    None if graph is None else edge_batches_per_epoch(graph, pretrain_batch_size),
                 )
                 self.pretrain_history_ = None
                 if pretrain != "none":

@@ -30,6 +30,7 @@ from .training.data import (
     BatchDataset,
     EdgeDataset,
     batch_loader,
+    edge_batches_per_epoch,
     edge_loader,
     with_min_graph_steps,
 )
@@ -445,7 +446,9 @@ class MCDCClustering(BaseDeepClustering):
                 phase_kwargs = self._phase_kwargs(X, settings, critic)
                 if settings["graph"] and self.epochs == "auto":
                     # Small graphs have few batches an epoch: give them as many steps as DMAE.
-                    steps = math.ceil(phase_kwargs["dataset__graph"].nnz / settings["batch_size"])
+                    steps = edge_batches_per_epoch(
+                        phase_kwargs["dataset__graph"], settings["batch_size"]
+                    )
                     settings["epochs"] = with_min_graph_steps(settings["epochs"], steps)
                 self._progress(f"mixing training for {settings['epochs']} epochs")
                 net = self._train(

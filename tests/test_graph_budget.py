@@ -4,6 +4,8 @@ import pytest
 from sklearn.datasets import make_moons
 
 from skdeepclust import DMAEClustering, MCDCClustering
+from skdeepclust.neighbors import neighbor_graph
+from skdeepclust.training.data import EdgeDataset, edge_batches_per_epoch, edge_loader
 
 TINY = dict(hidden_dims=(8,), latent_dim=2, n_neighbors=2, random_state=0)
 
@@ -40,3 +42,10 @@ def test_small_graph_gets_the_step_floor(Estimator, sample_budget, moons, monkey
 def test_explicit_budget_is_kept(Estimator, budget, moons):
     est = Estimator(2, **TINY, **{budget: 3}).fit(moons)
     assert len(est.pretrain_history_) == 3
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 512])
+def test_edge_batches_per_epoch_counts_the_loaders_batches(batch_size, moons):
+    graph = neighbor_graph(moons, 5)
+    loader = edge_loader(EdgeDataset(moons, graph=graph), batch_size=batch_size)
+    assert edge_batches_per_epoch(graph, batch_size) == len(loader) == len(list(loader))

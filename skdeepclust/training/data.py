@@ -20,6 +20,7 @@ __all__ = [
     "BatchDataset",
     "EdgeDataset",
     "batch_loader",
+    "edge_batches_per_epoch",
     "edge_loader",
     "take_rows",
     "with_min_graph_steps",
@@ -142,6 +143,14 @@ def edge_loader(
         _WeightedEdgeSampler(dataset.weights, generator), batch_size=batch_size, drop_last=False
     )
     return DataLoader(dataset, sampler=sampler, batch_size=None, **kwargs)
+
+
+def edge_batches_per_epoch(graph: sp.spmatrix, batch_size: int) -> int:
+    """Batches of ``batch_size`` edges in one epoch of :func:`edge_loader` over ``graph``.
+
+    An epoch draws as many edges as the graph stores (:class:`EdgeDataset`).
+    """
+    return math.ceil(graph.nnz / batch_size)
 
 
 def with_min_graph_steps(epochs: int, steps_per_epoch: int, max_epochs: int = 500) -> int:
