@@ -3,7 +3,8 @@
 Usage::
 
     python benchmarks/bench_dmae.py --datasets digits --seeds 5
-    python benchmarks/bench_dmae.py --datasets fashion-mnist --seeds 3 --models dmae,kmeans
+    python benchmarks/bench_dmae.py --datasets fashion-mnist --seeds 3 \
+        --models dmae,dmae-head,kmeans
     python benchmarks/bench_dmae.py --datasets blobs8,pinwheel,circles,moons,wine,breast-cancer
 
 Prints a Markdown table (median (mean ± std) over seeds) and writes it with a CSV to ``--out``.

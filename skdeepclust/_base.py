@@ -8,6 +8,7 @@ import io
 import math
 import os
 import warnings
+from functools import partial
 from numbers import Integral
 
 import numpy as np
@@ -22,13 +23,26 @@ from skorch.callbacks import ProgressBar
 
 from .augmentation import infer_image_shape
 from .nn.autoencoders import Autoencoder, copy_autoencoder
+from .nn.heads import ConsistencyHead
 from .training.checkpoint import CheckpointStore, read_manifest
-from .training.data import take_rows
+from .training.data import EdgeDataset, edge_batches_per_epoch, edge_loader, take_rows
+from .training.losses import consistency_objective
+from .training.nets import ConsistencyNet
 
 __all__ = ["BaseDeepClustering", "has_fast_bfloat16"]
 
 # Rows a user's autoencoder is checked on: enough to catch outputs that lose the batch axis.
 _PROBE_ROWS = 16
+
+# The consistency head's training (SCAN's loss, see ConsistencyNet), as probed on Fashion-MNIST:
+# balance weight 5, Adam 1e-3, batches of 1,024 edges, 3 epochs of the 15-NN graph (about 5,000
+# steps; see docs/benchmarks.md). Small graphs get at least 500 steps (3 epochs of digits' graph
+# are about 110).
+HEAD_BALANCE_WEIGHT = 5.0
+_HEAD_EPOCHS = 3
+_HEAD_MIN_STEPS = 500
+_HEAD_BATCH_SIZE = 1024
+_HEAD_LR = 1e-3
 
 
 def has_fast_bfloat16(device: torch.device) -> bool:
@@ -43,6 +57,10 @@ def has_fast_bfloat16(device: torch.device) -> bool:
         return False
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+def _probabilities(head: torch.nn.Module, h: torch.Tensor) -> torch.Tensor:
+    return torch.softmax(head(h), 1)
 
 
 class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -268,6 +286,50 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             phase=phase,
             precision=self._precision(),
         )
+
+    def _fit_consistency_head(self, H: np.ndarray, graph, *, seed: int) -> ConsistencyHead:
+        """Train ``head_restarts`` consistency heads on the codes ``H``; keep the best one.
+
+        Every restart starts from other random weights; the one with the lowest
+        :func:`~skdeepclust.training.losses.consistency_objective` on the whole graph (no labels
+        involved) is kept, and the objectives of all of them are stored in
+        ``head_objectives_``.
+        """
+        batch_size = min(_HEAD_BATCH_SIZE, graph.nnz)
+        steps = edge_batches_per_epoch(graph, batch_size)
+        epochs = max(_HEAD_EPOCHS, math.ceil(_HEAD_MIN_STEPS / steps))
+        dataset = EdgeDataset(H, graph=graph)
+        device = self._torch_device()
+        codes = torch.as_tensor(H, device=device)
+        best, objectives = None, []
+        for restart in range(self.head_restarts):
+            self._progress(
+                f"training consistency head {restart + 1}/{self.head_restarts} for {epochs} epochs"
+            )
+            restart_seed = seed + restart
+            with self._seeded(restart_seed):
+                head = ConsistencyHead(H.shape[1], self.n_clusters).to(device)
+            head.standardize_(codes)
+            net = ConsistencyNet(
+                head,
+                **self._net_kwargs(
+                    phase=f"consistency head {restart + 1}",
+                    seed=restart_seed,
+                    max_epochs=epochs,
+                    lr=_HEAD_LR,
+                    batch_size=batch_size,
+                ),
+                iterator_train=edge_loader,
+                balance_weight=HEAD_BALANCE_WEIGHT,
+            )
+            self._train_phase(net, dataset, seed=restart_seed)
+            head.eval()
+            P = torch.as_tensor(self._map_batches(partial(_probabilities, head), H))
+            objectives.append(consistency_objective(P, graph, balance_weight=HEAD_BALANCE_WEIGHT))
+            if objectives[-1] == min(objectives):
+                best = head
+        self.head_objectives_ = np.asarray(objectives)
+        return best
 
     # ---- inference ---------------------------------------------------------------------------
     @torch.no_grad()

@@ -187,6 +187,7 @@ def _dmae_architecture(est) -> dict:
         "mixture_features": mixture.n_features,
         "alpha": mixture.alpha,
         "precision_log_det": mixture.precision_log_det,
+        "head": est.module_.head is not None,
     }
 
 
@@ -194,6 +195,7 @@ def _dmae_build(est, arch: dict) -> dict[str, nn.Module]:
     from .dissimilarities import get_dissimilarity
     from .dmae import DMAEModule
     from .nn.autoencoders import build_autoencoder
+    from .nn.heads import ConsistencyHead
     from .nn.mixture import DissimilarityMixture
 
     autoencoder = build_autoencoder(
@@ -210,7 +212,10 @@ def _dmae_build(est, arch: dict) -> dict[str, nn.Module]:
         arch["alpha"],
         precision_log_det=arch["precision_log_det"],
     )
-    return {"module_": DMAEModule(autoencoder, mixture)}
+    head = (
+        ConsistencyHead(arch["mixture_features"], arch["n_clusters"]) if arch.get("head") else None
+    )
+    return {"module_": DMAEModule(autoencoder, mixture, head)}
 
 
 def _dmae_attach(est) -> None:
@@ -262,7 +267,14 @@ _KINDS: dict[str, _Kind] = {
     "DMAEClustering": _Kind(
         module=".dmae",
         modules=("module_",),
-        attributes=("labels_", "cluster_centers_", "mixing_weights_", "precisions_", "n_iter_"),
+        attributes=(
+            "labels_",
+            "cluster_centers_",
+            "mixing_weights_",
+            "precisions_",
+            "head_objectives_",
+            "n_iter_",
+        ),
         architecture=_dmae_architecture,
         build=_dmae_build,
         attach=_dmae_attach,

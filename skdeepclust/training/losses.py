@@ -7,7 +7,12 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["neighbor_embedding_loss", "scale_penalty"]
+__all__ = [
+    "consistency_objective",
+    "neighbor_consistency_loss",
+    "neighbor_embedding_loss",
+    "scale_penalty",
+]
 
 
 def neighbor_embedding_loss(
@@ -69,3 +74,59 @@ def scale_penalty(h: torch.Tensor, reference_scale: float) -> torch.Tensor:
     """
     rms = (h - h.mean(0)).pow(2).sum(1).mean().clamp_min(1e-12).sqrt()
     return torch.log(rms / reference_scale).pow(2)
+
+
+def neighbor_consistency_loss(
+    p_head: torch.Tensor, p_tail: torch.Tensor, *, balance_weight: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """SCAN's loss on a batch of edges: neighbours agree, clusters stay balanced.
+
+    Parameters
+    ----------
+    p_head, p_tail : Tensor of shape (B, K)
+        Cluster probabilities of the two ends of each edge.
+    balance_weight : float
+        Weight of the balance term.
+
+    Returns
+    -------
+    consistency : Tensor
+        ``mean -log(p_head . p_tail)``: low when both ends are confidently in the same cluster.
+    negative_entropy : Tensor
+        ``sum_k m_k log m_k`` of the batch's mean assignment ``m``; adding ``balance_weight``
+        times it keeps every cluster in use (without it one cluster takes every sample).
+    """
+    agreement = (p_head * p_tail).sum(1)
+    consistency = -torch.log(agreement.clamp_min(1e-8)).mean()
+    m = torch.cat([p_head, p_tail]).mean(0)
+    negative_entropy = (m * torch.log(m.clamp_min(1e-8))).sum()
+    return consistency, negative_entropy
+
+
+def consistency_objective(P: torch.Tensor, graph, *, balance_weight: float) -> float:
+    """The loss of :func:`neighbor_consistency_loss` over a whole graph (lower is better).
+
+    Each edge counts with its weight, as edge sampling does; the balance term uses the mean
+    assignment of all samples. It needs no labels, so it can pick the best of several restarts.
+
+    Parameters
+    ----------
+    P : Tensor of shape (n_samples, K)
+        Cluster probabilities of every sample.
+    graph : scipy sparse matrix of shape (n_samples, n_samples)
+        Edge weights.
+    balance_weight : float
+
+    Returns
+    -------
+    float
+    """
+    coo = graph.tocoo()
+    rows = torch.as_tensor(coo.row, dtype=torch.long, device=P.device)
+    cols = torch.as_tensor(coo.col, dtype=torch.long, device=P.device)
+    weights = torch.as_tensor(coo.data, dtype=torch.float64, device=P.device)
+    agreement = (P[rows] * P[cols]).sum(1).clamp_min(1e-8)
+    consistency = (-torch.log(agreement).double() * weights).sum() / weights.sum()
+    m = P.mean(0)
+    negative_entropy = (m * torch.log(m.clamp_min(1e-8))).sum()
+    return float(consistency) + balance_weight * float(negative_entropy)

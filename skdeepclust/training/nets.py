@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
-from .losses import neighbor_embedding_loss, scale_penalty
+from .losses import neighbor_consistency_loss, neighbor_embedding_loss, scale_penalty
 
-__all__ = ["DMMNet", "RepresentationNet", "UnsupervisedNet"]
+__all__ = ["ConsistencyNet", "DMMNet", "RepresentationNet", "UnsupervisedNet"]
 
 
 class UnsupervisedNet(NeuralNet):
@@ -255,3 +255,31 @@ class DMMNet(RepresentationNet):
             loss = loss + self.scale_weight * terms["scale_penalty"]
         terms["loss"] = loss
         return terms
+
+
+class ConsistencyNet(UnsupervisedNet):
+    """Training of a cluster head on fixed codes with the neighbour-consistency loss.
+
+    Batches are edges of a neighbour graph over the codes
+    (:class:`~skdeepclust.training.data.EdgeDataset` built on the codes, not the inputs); the
+    loss is :func:`~skdeepclust.training.losses.neighbor_consistency_loss`, consistency plus
+    ``balance_weight`` times the negative entropy of the mean assignment. The module maps codes
+    to cluster logits (:class:`~skdeepclust.nn.heads.ConsistencyHead`).
+    """
+
+    def __init__(self, *args, balance_weight=5.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.balance_weight = balance_weight
+
+    def losses(self, X, index):
+        h_head, h_tail = X
+        logits = self._forward(self.module_, torch.cat([h_head, h_tail]))
+        p_head, p_tail = torch.softmax(logits, 1).chunk(2)
+        consistency, negative_entropy = neighbor_consistency_loss(
+            p_head, p_tail, balance_weight=self.balance_weight
+        )
+        return {
+            "consistency_loss": consistency,
+            "balance_loss": negative_entropy,
+            "loss": consistency + self.balance_weight * negative_entropy,
+        }
