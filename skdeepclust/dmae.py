@@ -198,8 +198,8 @@ class DMAEClustering(BaseDeepClustering):
         the fixed codes with SCAN's loss over the input's ``n_neighbors`` graph (neighbours
         agree, plus a balance term of weight 5), and its softmax gives ``predict_proba``,
         ``predict`` and ``labels_``. It can split groups the mixture merges: on Fashion-MNIST
-        (3 seeds) it lifted the median ACC / NMI from 0.587 / 0.625 to 0.696 / 0.645 for about
-        5 more minutes; on digits it changed little (see the user guide).
+        (3 seeds) it lifted the median ACC / NMI from 0.587 / 0.625 to 0.653 / 0.630 for about
+        1.5 more minutes; on digits it cost a little (see the user guide).
     head_restarts : int, default=5
         Heads trained from different random weights with ``head="consistency"``; the one with
         the lowest label-free objective (``head_objectives_``) is kept.
