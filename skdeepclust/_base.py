@@ -38,7 +38,7 @@ _PROBE_ROWS = 16
 # balance weight 5, Adam 1e-3, batches of 1,024 edges, 3 epochs of the 15-NN graph (about 5,000
 # steps; see docs/benchmarks.md). Small graphs get at least 500 steps (3 epochs of digits' graph
 # are about 110).
-HEAD_BALANCE_WEIGHT = 5.0
+_HEAD_BALANCE_WEIGHT = 5.0
 _HEAD_EPOCHS = 3
 _HEAD_MIN_STEPS = 500
 _HEAD_BATCH_SIZE = 1024
@@ -320,12 +320,12 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                     batch_size=batch_size,
                 ),
                 iterator_train=edge_loader,
-                balance_weight=HEAD_BALANCE_WEIGHT,
+                balance_weight=_HEAD_BALANCE_WEIGHT,
             )
             self._train_phase(net, dataset, seed=restart_seed)
             head.eval()
             P = torch.as_tensor(self._map_batches(partial(_probabilities, head), H))
-            objectives.append(consistency_objective(P, graph, balance_weight=HEAD_BALANCE_WEIGHT))
+            objectives.append(consistency_objective(P, graph, balance_weight=_HEAD_BALANCE_WEIGHT))
             if objectives[-1] == min(objectives):
                 best = head
         self.head_objectives_ = np.asarray(objectives)

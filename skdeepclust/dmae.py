@@ -417,7 +417,7 @@ class DMAEClustering(BaseDeepClustering):
             ) and self.n_neighbors >= n_samples:
                 raise ValueError(
                     f"n_neighbors={self.n_neighbors} must be < n_samples={n_samples} for "
-                    "pretrain='graph' and head='consistency'."
+                    "pretrain='graph' or head='consistency'."
                 )
             image_shape = self._resolve_image_shape(X)
             augment = ImageAugmenter(image_shape) if (self.augmentation and image_shape) else None
@@ -648,7 +648,9 @@ class DMAEClustering(BaseDeepClustering):
         cluster ``x`` is assigned to (:meth:`prototypes`), averaged over samples and features.
         Unlike the training loss it does not depend on the scale of ``alpha`` or of the
         dissimilarity, so ``GridSearchCV`` without ``scoring`` can compare them. Higher is
-        better, like :meth:`sklearn.cluster.KMeans.score`.
+        better, like :meth:`sklearn.cluster.KMeans.score`. With ``head="consistency"`` it still
+        scores the mixture (its assignments and prototypes): the head's clusters have no
+        prototypes.
 
         Parameters
         ----------
@@ -664,7 +666,7 @@ class DMAEClustering(BaseDeepClustering):
         prototypes = torch.as_tensor(self.prototypes(), device=self._torch_device())
 
         def errors(xb):
-            labels = self.module_(xb)[0].argmax(1)
+            labels = self.module_.mixture(self.encoder_(xb))[0].argmax(1)
             return (xb - prototypes[labels]).pow(2).mean(1)
 
         return -float(self._map_batches(errors, X).mean())

@@ -79,6 +79,17 @@ def test_head_is_deterministic_and_saved(moons, fitted, tmp_path):
     np.testing.assert_array_equal(loaded.head_objectives_, fitted.head_objectives_)
 
 
+def test_score_measures_the_mixture_not_the_head(moons, fitted):
+    # The head's cluster k is not the mixture's component k: scoring the head's labels against
+    # the mixture's prototypes would mix them up.
+    X, _ = moons
+    Xt = torch.as_tensor(X, dtype=torch.float32)
+    with torch.no_grad():
+        labels = fitted.module_.mixture(fitted.encoder_(Xt))[0].argmax(1).numpy()
+    errors = ((X - fitted.prototypes()[labels]) ** 2).mean(1)
+    assert fitted.score(X) == pytest.approx(-errors.mean(), rel=1e-5)
+
+
 def test_mixture_head_has_no_objectives(moons):
     X, _ = moons
     est = DMAEClustering(n_clusters=2, autoencoder=None, epochs=1, random_state=0).fit(X)
