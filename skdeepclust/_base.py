@@ -22,8 +22,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
 from .augmentation import infer_image_shape
+from .neighbors import neighbor_graph
 from .nn.autoencoders import Autoencoder, copy_autoencoder
-from .nn.heads import ConsistencyHead
+from .nn.heads import ConsensusHead, ConsistencyHead
 from .training.checkpoint import CheckpointStore, read_manifest
 from .training.data import EdgeDataset, edge_batches_per_epoch, edge_loader, take_rows
 from .training.losses import consistency_objective
@@ -287,13 +288,19 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             precision=self._precision(),
         )
 
-    def _fit_consistency_head(self, H: np.ndarray, graph, *, seed: int) -> ConsistencyHead:
-        """Train ``head_restarts`` consistency heads on the codes ``H``; keep the best one.
+    def _neighbor_graph(self, X) -> sp.csr_matrix:
+        """The ``n_neighbors`` graph of the rows of ``X`` (announced when verbose)."""
+        self._progress(f"building the {self.n_neighbors}-NN graph of {X.shape[0]} samples")
+        return neighbor_graph(X, self.n_neighbors, device=self._torch_device())
 
-        Every restart starts from other random weights; the one with the lowest
-        :func:`~skdeepclust.training.losses.consistency_objective` on the whole graph (no labels
-        involved) is kept, and the objectives of all of them are stored in
-        ``head_objectives_``.
+    def _fit_consistency_head(self, H: np.ndarray, graph, *, seed: int) -> ConsensusHead:
+        """Train ``head_restarts`` consistency heads on the codes ``H``; return their consensus.
+
+        Every restart starts from other random weights. The restarts' objectives
+        (:func:`~skdeepclust.training.losses.consistency_objective` on the whole graph, no labels
+        involved) are stored in ``head_objectives_``; the restart with the lowest one comes
+        first in the :class:`~skdeepclust.nn.heads.ConsensusHead`, and the others' clusters are
+        matched to its clusters before their probabilities are averaged.
         """
         batch_size = min(_HEAD_BATCH_SIZE, graph.nnz)
         steps = edge_batches_per_epoch(graph, batch_size)
@@ -301,7 +308,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         dataset = EdgeDataset(H, graph=graph)
         device = self._torch_device()
         codes = torch.as_tensor(H, device=device)
-        best, objectives = None, []
+        heads, labels, objectives = [], [], []
         for restart in range(self.head_restarts):
             self._progress(
                 f"training consistency head {restart + 1}/{self.head_restarts} for {epochs} epochs"
@@ -323,13 +330,16 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 balance_weight=_HEAD_BALANCE_WEIGHT,
             )
             self._train_phase(net, dataset, seed=restart_seed)
-            head.eval()
+            heads.append(head.eval())
             P = torch.as_tensor(self._map_batches(partial(_probabilities, head), H))
+            labels.append(P.argmax(1).numpy())
             objectives.append(consistency_objective(P, graph, balance_weight=_HEAD_BALANCE_WEIGHT))
-            if objectives[-1] == min(objectives):
-                best = head
         self.head_objectives_ = np.asarray(objectives)
-        return best
+        # The most consistent restart first: its clusters, in its order, are the consensus's.
+        order = np.argsort(self.head_objectives_, kind="stable")
+        consensus = ConsensusHead([heads[r] for r in order]).to(device)
+        consensus.match_([labels[r] for r in order])
+        return consensus.eval()
 
     # ---- inference ---------------------------------------------------------------------------
     @torch.no_grad()

@@ -238,6 +238,7 @@ MODELS: dict[str, Model] = {
     "dmae-rff": Model("DMAE pretrain='rff'", _dmae(pretrain="rff")),
     "mcdc": Model("MCDC (defaults)", _mcdc()),
     "mcdc-paper": Model("MCDC (paper profile)", _mcdc(profile="paper")),
+    "mcdc-head": Model("MCDC head='consistency'", _mcdc(head="consistency")),
     "acai": Model("ACAI (mixing_weight=0)", _mcdc(profile="paper", mixing_weight=0.0)),
     "mcdc-idec": Model("MCDC+IDEC", _mcdc(profile="paper", clustering_loss="idec")),
     "mcdc-vae": Model("MCDC+VAE", _mcdc(profile="paper", variational=True)),

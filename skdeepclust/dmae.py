@@ -18,7 +18,7 @@ from ._base import BaseDeepClustering
 from .augmentation import ImageAugmenter
 from .dissimilarities import VALID_DISSIMILARITIES, get_dissimilarity
 from .initialization import initial_partition
-from .neighbors import neighbor_graph, umap_curve_parameters
+from .neighbors import umap_curve_parameters
 from .nn.autoencoders import (
     Autoencoder,
     RandomFourierFeatures,
@@ -26,7 +26,7 @@ from .nn.autoencoders import (
     is_custom_autoencoder,
     set_input_statistics,
 )
-from .nn.heads import ConsistencyHead
+from .nn.heads import ConsensusHead
 from .nn.mixture import DissimilarityMixture, precisions_from_partition
 from .training.data import (
     BatchDataset,
@@ -79,7 +79,7 @@ class DMAEModule(nn.Module):
         self,
         autoencoder: Autoencoder,
         mixture: DissimilarityMixture,
-        head: ConsistencyHead | None = None,
+        head: ConsensusHead | None = None,
     ):
         super().__init__()
         self.autoencoder = autoencoder
@@ -201,8 +201,9 @@ class DMAEClustering(BaseDeepClustering):
         (3 seeds) it lifted the median ACC / NMI from 0.587 / 0.625 to 0.653 / 0.630 for about
         1.5 more minutes; on digits it cost a little (see the user guide).
     head_restarts : int, default=5
-        Heads trained from different random weights with ``head="consistency"``; the one with
-        the lowest label-free objective (``head_objectives_``) is kept.
+        Heads trained from different random weights with ``head="consistency"``. Their
+        clusters are matched to those of the head with the lowest label-free objective
+        (``head_objectives_``), and their probabilities averaged.
     image_shape : "auto", tuple (channels, height, width) or None, default="auto"
         Shape of image inputs, which enables augmentation. "auto" infers (1, s, s) from
         non-negative dense data with s * s features, s >= 8; None treats the data as tabular.
@@ -255,10 +256,10 @@ class DMAEClustering(BaseDeepClustering):
     pretrain_history_ : skorch.History or None
         History of the pretraining phase.
     head_objectives_ : ndarray of shape (head_restarts,) or None
-        With ``head="consistency"``: the objective of each restart (lower is better); the head
-        kept is ``module_.head``. With a head, ``cluster_centers_``, ``mixing_weights_`` and
-        ``precisions_`` still describe the mixture, whose components need not match the head's
-        clusters.
+        With ``head="consistency"``: the objective of each restart (lower is better); the
+        heads are ``module_.head`` (a :class:`~skdeepclust.nn.heads.ConsensusHead`). With a
+        head, ``cluster_centers_``, ``mixing_weights_`` and ``precisions_`` still describe the
+        mixture, whose components need not match the head's clusters.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when fitted on a DataFrame with string column names.
@@ -430,7 +431,7 @@ class DMAEClustering(BaseDeepClustering):
                 mixture = DissimilarityMixture(self.n_clusters, latent_dim, V, float(self.alpha))
                 module = DMAEModule(autoencoder, mixture).to(device)
 
-                graph = self._graph(X) if pretrain == "graph" else None
+                graph = self._neighbor_graph(X) if pretrain == "graph" else None
                 curve = umap_curve_parameters()
                 dataset = BatchDataset(X) if graph is None else EdgeDataset(X, graph=graph)
                 pretrain_batch_size = min(profile["pretrain_batch_size"], n_samples)
@@ -514,18 +515,14 @@ class DMAEClustering(BaseDeepClustering):
                     self._train_phase(self.net_, dataset, seed=seed + 1)
                 self.head_objectives_ = None
                 if self.head == "consistency":
-                    module.head = self._fit_consistency_head(
-                        self._codes(X), self._graph(X) if graph is None else graph, seed=seed + 2
-                    )
+                    if graph is None:
+                        graph = self._neighbor_graph(X)
+                    module.head = self._fit_consistency_head(self._codes(X), graph, seed=seed + 2)
             self.module_ = module.eval()
             self._store_mixture()
             self.labels_ = self._assignments(X).argmax(1).astype(np.int64)
             self.n_iter_ = epochs
         return self
-
-    def _graph(self, X):
-        self._progress(f"building the {self.n_neighbors}-NN graph of {X.shape[0]} samples")
-        return neighbor_graph(X, self.n_neighbors, device=self._torch_device())
 
     def _codes(self, X) -> np.ndarray:
         """The latent codes of ``X`` (its rows, as a dense float32 array, when shallow)."""

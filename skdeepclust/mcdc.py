@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -14,10 +15,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
-from ._base import BaseDeepClustering
+from ._base import BaseDeepClustering, _probabilities
 from .augmentation import ImageAugmenter
 from .latent import class_pca_spectrum, pca_whitening
-from .neighbors import neighbor_graph, umap_curve_parameters
+from .neighbors import umap_curve_parameters
 from .nn.autoencoders import (
     Autoencoder,
     build_autoencoder,
@@ -128,6 +129,8 @@ class MCDCClustering(BaseDeepClustering):
     ``mixing_weight=0`` gives ACAI, ``mixing_weight=0, lambda_adv=0`` a plain autoencoder,
     ``clustering_loss="idec"`` fine-tunes with IDEC's clustering loss (MCDC+IDEC) and
     ``variational=True`` trains a VAE, mixing its posterior means (MCDC+VAE).
+    ``head="consistency"`` (beyond the paper) assigns the clusters with an MLP head trained on
+    the codes instead of the KMeans centres.
 
     Parameters
     ----------
@@ -206,6 +209,21 @@ class MCDCClustering(BaseDeepClustering):
         makes euclidean distances between codes meaningful, and whitening them (which
         stretches directions of small variance) cut the ACC on sklearn's digits from 0.94 to
         0.79.
+    head : {"kmeans", "consistency"}, default="kmeans"
+        What assigns the clusters. "kmeans": the nearest KMeans centre (the paper).
+        "consistency", beyond the paper: an MLP head (codes -> 256 -> 256 -> ``n_clusters``)
+        is trained on the fixed codes KMeans clustered with SCAN's loss over the input's
+        ``n_neighbors`` graph (neighbours agree, plus a balance term of weight 5), and its
+        softmax gives ``predict_proba``, ``predict`` and ``labels_``. It can split groups that
+        KMeans merges: on Fashion-MNIST (3 seeds) it lifted the median ACC / NMI from 0.579 /
+        0.614 to 0.646 / 0.616 for about 1.5 more minutes; on digits it changed little (see the
+        user guide). KMeans still runs:
+        ``cluster_centers_``, :meth:`prototypes` and :meth:`score` describe its partition,
+        whose cluster k need not be the head's.
+    head_restarts : int, default=5
+        Heads trained from different random weights with ``head="consistency"``. Their
+        clusters are matched to those of the head with the lowest label-free objective
+        (``head_objectives_``), and their probabilities averaged.
     profile : {"default", "paper"}, default="default"
         Which settings fill the parameters left at None / "auto" (see Notes).
     pretrain : {"auto", "graph", "autoencoder"}, default="auto"
@@ -214,7 +232,8 @@ class MCDCClustering(BaseDeepClustering):
         (see :func:`skdeepclust.training.losses.neighbor_embedding_loss`). "auto": the
         profile's ("graph" default, "autoencoder" paper).
     n_neighbors : int, default=15
-        Neighbours per sample of the graph.
+        Neighbours per sample of the graph (of the graph pretraining and of the consistency
+        head).
     augmentation : bool, default=True
         Train on small random rotations and shifts of image inputs (needs an image shape;
         unused by the paper profile).
@@ -247,6 +266,11 @@ class MCDCClustering(BaseDeepClustering):
         Cluster of each training sample.
     cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
         KMeans centres in the whitened (or only centred, see ``whiten``) latent space.
+    head_ : ConsensusHead or None
+        With ``head="consistency"``: the trained heads, which map whitened codes to cluster
+        log-probabilities (see :class:`~skdeepclust.nn.heads.ConsensusHead`); None otherwise.
+    head_objectives_ : ndarray of shape (head_restarts,) or None
+        With ``head="consistency"``: the objective of each restart (lower is better).
     latent_mean_ : ndarray of shape (latent_dim,)
         Mean of the training codes.
     latent_components_ : ndarray of shape (latent_dim, latent_dim)
@@ -329,6 +353,8 @@ class MCDCClustering(BaseDeepClustering):
         "pretrain": [StrOptions({"auto", "graph", "autoencoder"})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "augmentation": ["boolean"],
+        "head": [StrOptions({"kmeans", "consistency"})],
+        "head_restarts": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -352,6 +378,8 @@ class MCDCClustering(BaseDeepClustering):
         lr=None,
         kmeans_n_init=20,
         whiten="auto",
+        head="kmeans",
+        head_restarts=5,
         profile="default",
         pretrain="auto",
         n_neighbors=15,
@@ -382,6 +410,8 @@ class MCDCClustering(BaseDeepClustering):
         self.lr = lr
         self.kmeans_n_init = kmeans_n_init
         self.whiten = whiten
+        self.head = head
+        self.head_restarts = head_restarts
         self.profile = profile
         self.pretrain = pretrain
         self.n_neighbors = n_neighbors
@@ -471,6 +501,7 @@ class MCDCClustering(BaseDeepClustering):
                 if self.clustering_loss == "idec":
                     net = self._idec_fine_tuning(X, net, settings, phase_kwargs, seed + 1)
                     self.n_iter_ += len(net.history)
+                graph = phase_kwargs.get("dataset__graph")
                 if settings["graph"]:
                     # Drop the graph so that it is not pickled with the estimator (skorch's
                     # set_params refuses dataset__ parameters on an initialised net).
@@ -485,11 +516,17 @@ class MCDCClustering(BaseDeepClustering):
                 self.latent_mean_, self.latent_components_, self.latent_scale_ = pca_whitening(
                     Z, whiten=whiten
                 )
-                kmeans = self._kmeans(
-                    self._whitened(Z), self.n_clusters, n_init=self.kmeans_n_init, seed=seed
-                )
-            self.cluster_centers_ = kmeans.cluster_centers_.astype(np.float32)
-            self.labels_ = kmeans.labels_.astype(np.int64)
+                W = self._whitened(Z)
+                kmeans = self._kmeans(W, self.n_clusters, n_init=self.kmeans_n_init, seed=seed)
+                self.cluster_centers_ = kmeans.cluster_centers_.astype(np.float32)
+                self.head_ = self.head_objectives_ = None
+                if self.head == "consistency":
+                    if graph is None:
+                        graph = self._neighbor_graph(X)
+                    self.head_ = self._fit_consistency_head(W, graph, seed=seed + 2).eval()
+                    self.labels_ = self._head_probabilities(W).argmax(1).astype(np.int64)
+                else:
+                    self.labels_ = kmeans.labels_.astype(np.int64)
         return self
 
     def _settings(self, X) -> dict:
@@ -504,10 +541,10 @@ class MCDCClustering(BaseDeepClustering):
         image_shape = self._resolve_image_shape(X, self._input_image_shape)
         kind, latent_dim = self._architecture(X, image_shape, profile)
         graph = (profile["pretrain"] if self.pretrain == "auto" else self.pretrain) == "graph"
-        if graph and self.n_neighbors >= n_samples:
+        if (graph or self.head == "consistency") and self.n_neighbors >= n_samples:
             raise ValueError(
                 f"n_neighbors={self.n_neighbors} must be < n_samples={n_samples} for "
-                "pretrain='graph'."
+                "pretrain='graph' or head='consistency'."
             )
         epochs = self.epochs
         if epochs == "auto":
@@ -536,10 +573,9 @@ class MCDCClustering(BaseDeepClustering):
         """Net arguments shared by the mixing training and the IDEC fine-tuning."""
         data = dict(dataset=BatchDataset, iterator_train=batch_loader)
         if settings["graph"]:
-            self._progress(f"building the {self.n_neighbors}-NN graph of {X.shape[0]} samples")
             data = dict(
                 dataset=EdgeDataset,
-                dataset__graph=neighbor_graph(X, self.n_neighbors, device=self._torch_device()),
+                dataset__graph=self._neighbor_graph(X),
                 iterator_train=edge_loader,
             )
         return dict(
@@ -638,9 +674,14 @@ class MCDCClustering(BaseDeepClustering):
     def _squared_distances(self, W: np.ndarray) -> np.ndarray:
         return ((W[:, None, :] - self.cluster_centers_[None]) ** 2).sum(-1)
 
+    def _head_probabilities(self, W: np.ndarray) -> np.ndarray:
+        return self._map_batches(partial(_probabilities, self.head_), W)
+
     # ---- inference ---------------------------------------------------------------------------
     def predict(self, X) -> np.ndarray:
         """Nearest cluster centre of each sample in the whitened latent space.
+
+        With ``head="consistency"``: the head's most likely cluster instead.
 
         Parameters
         ----------
@@ -651,13 +692,17 @@ class MCDCClustering(BaseDeepClustering):
         ndarray of shape (n_samples,), int64
         """
         check_is_fitted(self)
-        return self._squared_distances(self._clustering_codes(X)).argmin(1).astype(np.int64)
+        W = self._clustering_codes(X)
+        if self.head_ is not None:
+            return self._head_probabilities(W).argmax(1).astype(np.int64)
+        return self._squared_distances(W).argmin(1).astype(np.int64)
 
     def predict_proba(self, X) -> np.ndarray:
         """Student-t soft assignments ``q_ij ∝ (1 + |w_i - c_j|^2)^-1`` of the whitened codes.
 
         ``w_i`` is the whitened code of sample ``i`` and ``c_j`` the centre of cluster ``j``
-        (the DEC / IDEC kernel); rows sum to 1 and their argmax is :meth:`predict`.
+        (the DEC / IDEC kernel); rows sum to 1 and their argmax is :meth:`predict`. With
+        ``head="consistency"``: the head's softmax instead.
 
         Parameters
         ----------
@@ -668,7 +713,10 @@ class MCDCClustering(BaseDeepClustering):
         ndarray of shape (n_samples, n_clusters)
         """
         check_is_fitted(self)
-        kernel = 1.0 / (1.0 + self._squared_distances(self._clustering_codes(X)))
+        W = self._clustering_codes(X)
+        if self.head_ is not None:
+            return self._head_probabilities(W)
+        kernel = 1.0 / (1.0 + self._squared_distances(W))
         return kernel / kernel.sum(1, keepdims=True)
 
     def inverse_transform(self, X) -> np.ndarray:

@@ -153,7 +153,8 @@ class _Kind:
     module : str
         Module of the class, relative to the package.
     modules : tuple of str
-        Fitted torch-module attributes whose ``state_dict`` is saved.
+        Fitted torch-module attributes whose ``state_dict`` is saved; an optional one that is
+        None (MCDC's ``head_`` without a head) is left out, and is None after loading.
     attributes : tuple of str
         Other fitted attributes (arrays, numbers, tuples or None).
     architecture : callable
@@ -172,6 +173,20 @@ class _Kind:
     attach: Callable[[Any], None]
 
 
+def _n_heads(head) -> int:
+    """Heads of a fitted consensus head (0 without one)."""
+    return 0 if head is None else len(head.heads)
+
+
+def _consensus_head(n_features: int, n_clusters: int, n_heads: int):
+    """An untrained consensus of ``n_heads`` consistency heads, or None for 0 heads."""
+    from .nn.heads import ConsensusHead, ConsistencyHead
+
+    if not n_heads:
+        return None
+    return ConsensusHead([ConsistencyHead(n_features, n_clusters) for _ in range(n_heads)])
+
+
 def _dmae_architecture(est) -> dict:
     from .dmae import _PROFILES
     from .nn.conv import ConvEncoder
@@ -187,7 +202,7 @@ def _dmae_architecture(est) -> dict:
         "mixture_features": mixture.n_features,
         "alpha": mixture.alpha,
         "precision_log_det": mixture.precision_log_det,
-        "head": est.module_.head is not None,
+        "heads": _n_heads(est.module_.head),
     }
 
 
@@ -195,7 +210,6 @@ def _dmae_build(est, arch: dict) -> dict[str, nn.Module]:
     from .dissimilarities import get_dissimilarity
     from .dmae import DMAEModule
     from .nn.autoencoders import build_autoencoder
-    from .nn.heads import ConsistencyHead
     from .nn.mixture import DissimilarityMixture
 
     autoencoder = build_autoencoder(
@@ -212,9 +226,7 @@ def _dmae_build(est, arch: dict) -> dict[str, nn.Module]:
         arch["alpha"],
         precision_log_det=arch["precision_log_det"],
     )
-    head = (
-        ConsistencyHead(arch["mixture_features"], arch["n_clusters"]) if arch.get("head") else None
-    )
+    head = _consensus_head(arch["mixture_features"], arch["n_clusters"], arch["heads"])
     return {"module_": DMAEModule(autoencoder, mixture, head)}
 
 
@@ -240,6 +252,7 @@ def _mcdc_architecture(est) -> dict:
         "latent_dim": int(est.latent_mean_.shape[0]),
         "depth": int(est.depth or profile["depth"]),
         "variational": bool(est.variational),
+        "heads": _n_heads(est.head_),
     }
 
 
@@ -255,7 +268,11 @@ def _mcdc_build(est, arch: dict) -> dict[str, nn.Module]:
         depth=arch["depth"],
         variational=arch["variational"],
     )
-    return {"module_": module, "critic_": critic}
+    modules = {"module_": module, "critic_": critic}
+    head = _consensus_head(arch["latent_dim"], est.n_clusters, arch["heads"])
+    if head is not None:
+        modules["head_"] = head
+    return modules
 
 
 def _mcdc_attach(est) -> None:
@@ -281,10 +298,11 @@ _KINDS: dict[str, _Kind] = {
     ),
     "MCDCClustering": _Kind(
         module=".mcdc",
-        modules=("module_", "critic_"),
+        modules=("module_", "critic_", "head_"),
         attributes=(
             "labels_",
             "cluster_centers_",
+            "head_objectives_",
             "latent_mean_",
             "latent_components_",
             "latent_scale_",
@@ -376,7 +394,9 @@ def save(estimator, path: str | os.PathLike) -> None:
     if hasattr(estimator, "feature_names_in_"):
         manifest["feature_names_in_"] = [str(f) for f in estimator.feature_names_in_]
     for attr in kind.modules:
-        for key, tensor in getattr(estimator, attr).state_dict().items():
+        module = getattr(estimator, attr, None)
+        # An optional module (MCDC's head_) that the fit did not train is absent from the file.
+        for key, tensor in ({} if module is None else module.state_dict()).items():
             tensors[f"{attr}/{key}"] = tensor.detach().cpu()
 
     buffer = io.BytesIO()
@@ -517,6 +537,9 @@ def _load(path: str, device):
             modules = kind.build(estimator, architecture)
         except (KeyError, TypeError, ValueError) as exc:
             raise _InvalidFile(f"its architecture cannot be rebuilt ({exc})") from None
+    for attr in kind.modules:
+        if attr not in modules:
+            setattr(estimator, attr, None)
     for attr, module in modules.items():
         prefix = f"{attr}/"
         state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}

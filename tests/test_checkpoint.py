@@ -46,6 +46,10 @@ MCDC = dict(
 MCDC_AE = dict(MCDC, pretrain="autoencoder", batch_size=24)
 SETTINGS = {"dmae": (DMAEClustering, DMAE), "mcdc": (MCDCClustering, MCDC)}
 SETTINGS["mcdc-ae"] = (MCDCClustering, MCDC_AE)
+# Each consistency head trains for 500 one-batch epochs on this small graph.
+HEAD = dict(head="consistency", head_restarts=2)
+SETTINGS["dmae-head"] = (DMAEClustering, dict(DMAE, **HEAD))
+SETTINGS["mcdc-head"] = (MCDCClustering, dict(MCDC, clustering_loss=None, **HEAD))
 
 
 class Interrupted(Exception):
@@ -91,12 +95,17 @@ def _histories(est):
 def assert_same_fit(a, b):
     np.testing.assert_array_equal(a.labels_, b.labels_)
     np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
-    state_a, state_b = a.module_.state_dict(), b.module_.state_dict()
-    assert state_a.keys() == state_b.keys()
-    for name in state_a:
-        torch.testing.assert_close(state_a[name], state_b[name], rtol=0, atol=0, msg=name)
+    for attr in ("module_", "head_"):
+        if getattr(a, attr, None) is None:  # DMAE keeps its head in module_, MCDC in head_
+            assert getattr(b, attr, None) is None
+            continue
+        state_a, state_b = getattr(a, attr).state_dict(), getattr(b, attr).state_dict()
+        assert state_a.keys() == state_b.keys()
+        for name in state_a:
+            torch.testing.assert_close(state_a[name], state_b[name], rtol=0, atol=0, msg=name)
     assert _histories(a) == _histories(b)
     assert a.n_iter_ == b.n_iter_
+    np.testing.assert_array_equal(a.head_objectives_, b.head_objectives_)
 
 
 CASES = [
@@ -106,6 +115,8 @@ CASES = [
     ("mcdc", "mixing training", 3, 2),
     ("mcdc", "IDEC fine-tuning", 2, 1),
     ("mcdc-ae", "IDEC fine-tuning", 2, 1),
+    ("dmae-head", "consistency head 2", 250, 100),
+    ("mcdc-head", "consistency head 1", 250, 100),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The neighbour-consistency head (``head="consistency"``)."""
+"""The neighbour-consistency head (``head="consistency"``) of DMAE and MCDC."""
 
 import numpy as np
 import pytest
@@ -6,9 +6,9 @@ import scipy.sparse as sp
 import torch
 from sklearn.datasets import make_moons
 
-from skdeepclust import DMAEClustering
+from skdeepclust import DMAEClustering, MCDCClustering
 from skdeepclust.metrics import unsupervised_accuracy
-from skdeepclust.nn.heads import ConsistencyHead
+from skdeepclust.nn.heads import ConsensusHead, ConsistencyHead, match_clusters
 from skdeepclust.training.losses import consistency_objective, neighbor_consistency_loss
 
 
@@ -57,16 +57,53 @@ def test_head_follows_the_moons_better_than_the_mixture(moons, fitted):
     assert unsupervised_accuracy(y, fitted.labels_) > mixture_accuracy + 0.08
 
 
-def test_head_gives_the_predictions_and_keeps_the_best_restart(moons, fitted):
+def _head_objective(head, X, graph):
+    with torch.no_grad():
+        P = torch.softmax(head(torch.as_tensor(X, dtype=torch.float32)), 1)
+    return consistency_objective(P, graph, balance_weight=5)
+
+
+def test_head_gives_the_predictions_led_by_the_best_restart(moons, fitted):
     X, _ = moons
-    assert isinstance(fitted.module_.head, ConsistencyHead)
+    assert isinstance(fitted.module_.head, ConsensusHead)
     P = fitted.predict_proba(X)
     np.testing.assert_allclose(P.sum(1), 1, rtol=1e-5)
     np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)
     assert fitted.head_objectives_.shape == (2,)
-    graph = fitted._graph(fitted._validate_X(X, reset=False))
-    kept = consistency_objective(torch.as_tensor(P), graph, balance_weight=5)
-    assert kept == pytest.approx(fitted.head_objectives_.min(), rel=1e-5)
+    graph = fitted._neighbor_graph(fitted._validate_X(X, reset=False))
+    first, second = fitted.module_.head.heads
+    assert _head_objective(first, X, graph) == pytest.approx(fitted.head_objectives_.min())
+    assert _head_objective(second, X, graph) == pytest.approx(fitted.head_objectives_.max())
+
+
+def test_match_clusters_undoes_a_relabelling():
+    rng = np.random.default_rng(0)
+    reference = rng.integers(0, 4, size=200)
+    relabelled = np.array([2, 0, 3, 1])[reference]
+    index = match_clusters(relabelled, reference, 4)
+    np.testing.assert_array_equal(index, [2, 0, 3, 1])
+    # Cluster 3 of the reference is never used: it is still matched, to the cluster left.
+    np.testing.assert_array_equal(match_clusters(np.minimum(reference, 2), reference % 3, 4)[3], 3)
+
+
+def test_consensus_averages_heads_matched_to_the_first():
+    torch.manual_seed(0)
+    first = ConsistencyHead(5, 3)
+    permuted = ConsistencyHead(5, 3)
+    permuted.load_state_dict(first.state_dict())
+    with torch.no_grad():  # the same head with its output clusters in another order
+        order = torch.tensor([2, 0, 1])
+        permuted.net[-1].weight.copy_(first.net[-1].weight[order])
+        permuted.net[-1].bias.copy_(first.net[-1].bias[order])
+    other = ConsistencyHead(5, 3)
+    consensus = ConsensusHead([first, permuted, other])
+    H = torch.randn(300, 5)
+    with torch.no_grad():
+        consensus.match_([head(H).argmax(1).numpy() for head in consensus.heads])
+        P = [torch.softmax(head(H), 1) for head in (first, permuted, other)]
+        mean = (P[0] + P[1][:, consensus.index[1]] + P[2][:, consensus.index[2]]) / 3
+        torch.testing.assert_close(torch.softmax(consensus(H), 1), mean)
+        torch.testing.assert_close(P[1][:, consensus.index[1]], P[0])
 
 
 def test_head_is_deterministic_and_saved(moons, fitted, tmp_path):
@@ -100,4 +137,63 @@ def test_head_needs_fewer_neighbours_than_samples():
     X = np.random.default_rng(0).normal(size=(10, 2))
     est = DMAEClustering(n_clusters=2, autoencoder=None, head="consistency", n_neighbors=10)
     with pytest.raises(ValueError, match="n_neighbors=10 must be < n_samples=10"):
+        est.fit(X)
+
+
+@pytest.fixture(scope="module")
+def fitted_mcdc(moons):
+    X, _ = moons
+    est = MCDCClustering(n_clusters=2, epochs=1, head="consistency", head_restarts=2)
+    return est.set_params(random_state=0).fit(X)
+
+
+def test_mcdc_head_gives_the_predictions(moons, fitted_mcdc):
+    X, _ = moons
+    est = fitted_mcdc
+    assert isinstance(est.head_, ConsensusHead)
+    W = est._whitened(est.transform(X))
+    with torch.no_grad():
+        expected = torch.softmax(est.head_(torch.as_tensor(W)), 1).numpy()
+    P = est.predict_proba(X)
+    np.testing.assert_allclose(P, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    np.testing.assert_array_equal(est.labels_, expected.argmax(1))
+    graph = est._neighbor_graph(est._validate_X(X, reset=False))
+    assert est.head_objectives_.shape == (2,)
+    assert _head_objective(est.head_.heads[0], W, graph) == pytest.approx(
+        est.head_objectives_.min()
+    )
+
+
+def test_mcdc_head_is_deterministic_and_saved(moons, fitted_mcdc, tmp_path):
+    X, _ = moons
+    again = MCDCClustering(**fitted_mcdc.get_params()).fit(X)
+    np.testing.assert_array_equal(again.predict_proba(X), fitted_mcdc.predict_proba(X))
+    fitted_mcdc.save(tmp_path / "model.skdc")
+    loaded = MCDCClustering.load(tmp_path / "model.skdc")
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted_mcdc.predict_proba(X))
+    np.testing.assert_array_equal(loaded.head_objectives_, fitted_mcdc.head_objectives_)
+
+
+def test_mcdc_score_measures_the_kmeans_centres_not_the_head(moons, fitted_mcdc):
+    X, _ = moons
+    W = fitted_mcdc._whitened(fitted_mcdc.transform(X))
+    within = fitted_mcdc._squared_distances(W).min(1).sum()
+    assert fitted_mcdc.score(X) == pytest.approx(-within / np.square(W).sum(), rel=1e-5)
+
+
+def test_mcdc_kmeans_head_is_saved_without_a_head(moons, tmp_path):
+    X, _ = moons
+    est = MCDCClustering(n_clusters=2, epochs=1, random_state=0).fit(X)
+    assert est.head_ is None and est.head_objectives_ is None
+    est.save(tmp_path / "model.skdc")
+    loaded = MCDCClustering.load(tmp_path / "model.skdc")
+    assert loaded.head_ is None
+    np.testing.assert_array_equal(loaded.predict(X), est.labels_)
+
+
+def test_mcdc_head_needs_fewer_neighbours_than_samples():
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    est = MCDCClustering(n_clusters=2, pretrain="autoencoder", head="consistency")
+    with pytest.raises(ValueError, match="n_neighbors=15 must be < n_samples=10"):
         est.fit(X)
