@@ -106,12 +106,15 @@ def test_consensus_averages_heads_matched_to_the_first():
         torch.testing.assert_close(P[1][:, consensus.index[1]], P[0])
 
 
-def test_head_is_deterministic_and_saved(moons, fitted, tmp_path):
+@pytest.mark.parametrize("name", ["fitted", "fitted_mcdc"])
+def test_head_is_deterministic_and_saved(moons, name, request, tmp_path):
     X, _ = moons
-    again = DMAEClustering(**fitted.get_params()).fit(X)
+    fitted = request.getfixturevalue(name)
+    cls = type(fitted)
+    again = cls(**fitted.get_params()).fit(X)
     np.testing.assert_array_equal(again.predict_proba(X), fitted.predict_proba(X))
     fitted.save(tmp_path / "model.skdc")
-    loaded = DMAEClustering.load(tmp_path / "model.skdc")
+    loaded = cls.load(tmp_path / "model.skdc")
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
     np.testing.assert_array_equal(loaded.head_objectives_, fitted.head_objectives_)
 
@@ -163,16 +166,6 @@ def test_mcdc_head_gives_the_predictions(moons, fitted_mcdc):
     assert _head_objective(est.head_.heads[0], W, graph) == pytest.approx(
         est.head_objectives_.min()
     )
-
-
-def test_mcdc_head_is_deterministic_and_saved(moons, fitted_mcdc, tmp_path):
-    X, _ = moons
-    again = MCDCClustering(**fitted_mcdc.get_params()).fit(X)
-    np.testing.assert_array_equal(again.predict_proba(X), fitted_mcdc.predict_proba(X))
-    fitted_mcdc.save(tmp_path / "model.skdc")
-    loaded = MCDCClustering.load(tmp_path / "model.skdc")
-    np.testing.assert_array_equal(loaded.predict_proba(X), fitted_mcdc.predict_proba(X))
-    np.testing.assert_array_equal(loaded.head_objectives_, fitted_mcdc.head_objectives_)
 
 
 def test_mcdc_score_measures_the_kmeans_centres_not_the_head(moons, fitted_mcdc):
