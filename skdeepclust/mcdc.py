@@ -524,7 +524,7 @@ class MCDCClustering(BaseDeepClustering):
                 if self.head == "consistency":
                     if graph is None:
                         graph = self._neighbor_graph(X)
-                    self.head_ = self._fit_consistency_head(W, graph, seed=seed + 2).eval()
+                    self.head_ = self._fit_consistency_head(W, graph, seed=seed + 2)
                     self.labels_ = self._head_probabilities(W).argmax(1).astype(np.int64)
                 else:
                     self.labels_ = kmeans.labels_.astype(np.int64)
