@@ -6,6 +6,7 @@ mean ± std of ACC, NMI, ARI and the fit time. Failed runs are reported, not ave
 
     python benchmarks/bench_mcdc.py --dataset digits --seeds 0 1 2
     python benchmarks/bench_mcdc.py --dataset digits --profile paper --epochs 30 --lr 1e-3
+    python benchmarks/bench_mcdc.py --dataset digits --methods ACAI MCDC --graph-weight 0.1
     python benchmarks/bench_mcdc.py --dataset fashion-mnist --n-samples 10000 --methods MCDC
 
 Timings are only comparable on an otherwise idle machine: the load average is printed before
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", default="auto", help='"auto" or an integer')
     parser.add_argument("--profile", choices=["default", "paper"], default="default")
     parser.add_argument("--lr", type=float, default=None, help="default: the profile's")
+    parser.add_argument(
+        "--graph-weight", type=float, default=1.0, help="weight of the neighbour-graph term"
+    )
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
     parser.add_argument("--n-samples", type=int, default=None, help="random subset size")
     parser.add_argument("--verbose", type=int, default=0)
@@ -74,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     n_clusters = len(np.unique(y))
     print(
         f"{args.dataset}: {X.shape[0]} x {X.shape[1]}, {n_clusters} classes; profile "
-        f"{args.profile!r}, epochs {epochs!r}, lr {args.lr or 'auto'}, seeds {args.seeds}\n"
+        f"{args.profile!r}, epochs {epochs!r}, lr {args.lr or 'auto'}, graph weight "
+        f"{args.graph_weight}, seeds {args.seeds}\n"
         f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs, "
         f"{torch.get_num_threads()} torch threads"
     )
@@ -87,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 epochs=epochs,
                 profile=args.profile,
                 lr=args.lr,
+                graph_weight=args.graph_weight,
                 random_state=seed,
                 verbose=args.verbose,
                 **METHODS[name],

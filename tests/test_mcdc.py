@@ -133,6 +133,17 @@ def test_acai_and_mcdc_losses_differ(digits):
     assert set(plain) == {"reconstruction_loss", "autoencoder_loss", "loss"}
 
 
+@pytest.mark.parametrize("graph_weight", [0.0, 2.5])
+def test_graph_weight_scales_only_the_graph_term(digits, graph_weight):
+    kwargs = {**SMALL, "pretrain": "graph", "n_neighbors": 5, "epochs": 1}
+    est = MCDCClustering(n_clusters=3, graph_weight=graph_weight, **kwargs).fit(digits[0][:60])
+    epoch = est.net_.history[-1]
+    others = epoch["reconstruction_loss"] + epoch["mixing_loss"] + 0.5 * epoch["adversarial_loss"]
+    np.testing.assert_allclose(
+        epoch["autoencoder_loss"], others + graph_weight * epoch["graph_loss"], rtol=1e-5
+    )
+
+
 # ---- IDEC ---------------------------------------------------------------------------------------
 def test_target_distribution_sharpens_and_normalises():
     q = torch.tensor([[0.6, 0.4], [0.5, 0.5], [0.2, 0.8]])
