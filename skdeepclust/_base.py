@@ -36,10 +36,9 @@ __all__ = ["BaseDeepClustering", "has_fast_bfloat16"]
 _PROBE_ROWS = 16
 
 # The consistency head's training (SCAN's loss, see ConsistencyNet), as probed on Fashion-MNIST:
-# balance weight 5, Adam 1e-3, batches of 1,024 edges, 3 epochs of the 15-NN graph (about 5,000
-# steps; see docs/benchmarks.md). Small graphs get at least 500 steps (3 epochs of digits' graph
-# are about 110).
-_HEAD_BALANCE_WEIGHT = 5.0
+# Adam 1e-3, batches of 1,024 edges, 3 epochs of the 15-NN graph (about 5,000 steps; see
+# docs/benchmarks.md). Small graphs get at least 500 steps (3 epochs of digits' graph are about
+# 110). The balance weight is the estimators' ``head_balance``.
 _HEAD_EPOCHS = 3
 _HEAD_MIN_STEPS = 500
 _HEAD_BATCH_SIZE = 1024
@@ -327,13 +326,13 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                     batch_size=batch_size,
                 ),
                 iterator_train=edge_loader,
-                balance_weight=_HEAD_BALANCE_WEIGHT,
+                balance_weight=self.head_balance,
             )
             self._train_phase(net, dataset, seed=restart_seed)
             heads.append(head.eval())
             P = torch.as_tensor(self._map_batches(partial(_probabilities, head), H))
             labels.append(P.argmax(1).numpy())
-            objectives.append(consistency_objective(P, graph, balance_weight=_HEAD_BALANCE_WEIGHT))
+            objectives.append(consistency_objective(P, graph, balance_weight=self.head_balance))
         self.head_objectives_ = np.asarray(objectives)
         # The most consistent restart first: its clusters, in its order, are the consensus's.
         order = np.argsort(self.head_objectives_, kind="stable")

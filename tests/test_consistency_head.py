@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.base import clone
 from sklearn.datasets import make_moons
 
 from skdeepclust import DMAEClustering, MCDCClustering
@@ -57,10 +58,10 @@ def test_head_follows_the_moons_better_than_the_mixture(moons, fitted):
     assert unsupervised_accuracy(y, fitted.labels_) > mixture_accuracy + 0.08
 
 
-def _head_objective(head, X, graph):
+def _head_objective(head, X, graph, balance=5):
     with torch.no_grad():
         P = torch.softmax(head(torch.as_tensor(X, dtype=torch.float32)), 1)
-    return consistency_objective(P, graph, balance_weight=5)
+    return consistency_objective(P, graph, balance_weight=balance)
 
 
 def test_head_gives_the_predictions_led_by_the_best_restart(moons, fitted):
@@ -128,6 +129,23 @@ def test_score_measures_the_mixture_not_the_head(moons, fitted):
         labels = fitted.module_.mixture(fitted.encoder_(Xt))[0].argmax(1).numpy()
     errors = ((X - fitted.prototypes()[labels]) ** 2).mean(1)
     assert fitted.score(X) == pytest.approx(-errors.mean(), rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ["fitted", "fitted_mcdc"])
+def test_head_balance_weighs_the_balance_term(moons, name, request):
+    X, _ = moons
+    fitted = request.getfixturevalue(name)
+    est = clone(fitted).set_params(head_balance=1.0).fit(X)
+    heads = est.module_.head.heads if name == "fitted" else est.head_.heads
+    codes = X if name == "fitted" else est._whitened(est.transform(X))
+    graph = est._neighbor_graph(est._validate_X(X, reset=False))
+    objective = est.head_objectives_.min()
+    assert _head_objective(heads[0], codes, graph, balance=1) == pytest.approx(objective)
+    assert _head_objective(heads[0], codes, graph, balance=5) != pytest.approx(objective)
+    # Without the balance term nothing stops the heads from agreeing on a single cluster.
+    collapsed = clone(fitted).set_params(head_balance=0.0).fit(X)
+    assert len(np.unique(fitted.labels_)) == 2
+    assert len(np.unique(collapsed.labels_)) == 1
 
 
 def test_mixture_head_has_no_objectives(moons):
