@@ -16,6 +16,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -338,7 +339,18 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         order = np.argsort(self.head_objectives_, kind="stable")
         consensus = ConsensusHead([heads[r] for r in order]).to(device)
         consensus.match_([labels[r] for r in order])
-        return consensus.eval()
+        consensus.eval()
+        used = np.unique(self._map_batches(partial(_probabilities, consensus), H).argmax(1)).size
+        if used < self.n_clusters:
+            warnings.warn(
+                f"The consistency heads assign the samples to {used} of n_clusters="
+                f"{self.n_clusters} clusters: their balance term (head_balance="
+                f"{self.head_balance}) is too weak to keep every cluster in use. Raise "
+                "head_balance, or keep the default head (the estimator's own assignments).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return consensus
 
     # ---- inference ---------------------------------------------------------------------------
     @torch.no_grad()

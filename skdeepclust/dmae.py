@@ -208,12 +208,13 @@ class DMAEClustering(BaseDeepClustering):
         (``head_objectives_``), and their probabilities averaged.
     head_balance : float, default=5.0
         Weight of the consistency head's balance term (the negative entropy of the mean
-        assignment), which keeps the heads from putting everything in one cluster and pulls
-        the clusters towards equal sizes. Lower it for clusters of unequal sizes: at 1 the heads
-        kept breast cancer's 212 / 357 split (median ACC 0.940 against 0.865 at 5; the mixture
-        0.946) and followed two moons better (0.980 against 0.961), but split less of what the
-        mixture merges on Fashion-MNIST (0.676 / 0.632 against 0.698 / 0.644). Below about 0.5
-        the heads can put every sample in one cluster (0.3 did on breast cancer, 3 seeds).
+        assignment), which keeps the heads from putting everything in one cluster and pulls the
+        clusters towards equal sizes. Lower it for clusters of unequal sizes: at 1 the heads kept
+        breast cancer's 212 / 357 split (median ACC 0.940 against 0.865 at 5; the mixture 0.946)
+        and followed two moons better (0.980 against 0.961), but split less of what the mixture
+        merges on Fashion-MNIST (0.676 / 0.632 against 0.698 / 0.644). Below about 0.5 the heads
+        can put every sample in one cluster (0.3 did on breast cancer, 3 seeds); ``fit`` warns
+        (``ConvergenceWarning``) when the heads leave a cluster empty.
     image_shape : "auto", tuple (channels, height, width) or None, default="auto"
         Shape of image inputs, which enables augmentation. "auto" infers (1, s, s) from
         non-negative dense data with s * s features, s >= 8; None treats the data as tabular.

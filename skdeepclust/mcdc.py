@@ -227,11 +227,12 @@ class MCDCClustering(BaseDeepClustering):
         (``head_objectives_``), and their probabilities averaged.
     head_balance : float, default=5.0
         Weight of the consistency head's balance term (the negative entropy of the mean
-        assignment), which keeps the heads from putting everything in one cluster and pulls
-        the clusters towards equal sizes. Lower it for clusters of unequal sizes: at 1 the heads
-        gave 0.912 on breast cancer (0.858 at 5; KMeans 0.947) and 0.929 on two moons (0.784 at
-        5; KMeans 0.934). Below about 0.5 the heads can put every sample in one cluster (0.3 did
-        on breast cancer, 3 seeds).
+        assignment), which keeps the heads from putting everything in one cluster and pulls the
+        clusters towards equal sizes. Lower it for clusters of unequal sizes: at 1 the heads gave
+        0.912 on breast cancer (0.858 at 5; KMeans 0.947) and 0.929 on two moons (0.784 at 5;
+        KMeans 0.934). Below about 0.5 the heads can put every sample in one cluster (0.3 did on
+        breast cancer, 3 seeds); ``fit`` warns (``ConvergenceWarning``) when the heads leave a
+        cluster empty.
     profile : {"default", "paper"}, default="default"
         Which settings fill the parameters left at None / "auto" (see Notes).
     pretrain : {"auto", "graph", "autoencoder"}, default="auto"
