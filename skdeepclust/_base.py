@@ -339,8 +339,11 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         order = np.argsort(self.head_objectives_, kind="stable")
         consensus = ConsensusHead([heads[r] for r in order]).to(device)
         consensus.match_([labels[r] for r in order])
-        consensus.eval()
-        used = np.unique(self._map_batches(partial(_probabilities, consensus), H).argmax(1)).size
+        return consensus.eval()
+
+    def _check_head_labels(self) -> None:
+        """Warn when the consistency heads left some of the ``n_clusters`` clusters empty."""
+        used = np.unique(self.labels_).size
         if used < self.n_clusters:
             warnings.warn(
                 f"The consistency heads assign the samples to {used} of n_clusters="
@@ -350,7 +353,6 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        return consensus
 
     # ---- inference ---------------------------------------------------------------------------
     @torch.no_grad()

@@ -535,6 +535,8 @@ class DMAEClustering(BaseDeepClustering):
             self.module_ = module.eval()
             self._store_mixture()
             self.labels_ = self._assignments(X).argmax(1).astype(np.int64)
+            if self.head == "consistency":
+                self._check_head_labels()
             self.n_iter_ = epochs
         return self
 

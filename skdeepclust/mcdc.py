@@ -547,6 +547,7 @@ class MCDCClustering(BaseDeepClustering):
                         graph = self._neighbor_graph(X)
                     self.head_ = self._fit_consistency_head(W, graph, seed=seed + 2)
                     self.labels_ = self._head_probabilities(W).argmax(1).astype(np.int64)
+                    self._check_head_labels()
                 else:
                     self.labels_ = kmeans.labels_.astype(np.int64)
         return self
