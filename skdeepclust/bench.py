@@ -239,6 +239,7 @@ MODELS: dict[str, Model] = {
     "mcdc": Model("MCDC (defaults)", _mcdc()),
     "mcdc-paper": Model("MCDC (paper profile)", _mcdc(profile="paper")),
     "mcdc-head": Model("MCDC head='consistency'", _mcdc(head="consistency")),
+    "mcdc-kmeans": Model("MCDC head='kmeans'", _mcdc(head="kmeans")),
     "acai": Model("ACAI (mixing_weight=0)", _mcdc(profile="paper", mixing_weight=0.0)),
     "mcdc-idec": Model("MCDC+IDEC", _mcdc(profile="paper", clustering_loss="idec")),
     "mcdc-vae": Model("MCDC+VAE", _mcdc(profile="paper", variational=True)),

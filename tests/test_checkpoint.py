@@ -31,6 +31,7 @@ DMAE = dict(
 )
 MCDC = dict(
     n_clusters=4,
+    head="kmeans",
     hidden_dims=(16,),
     latent_dim=3,
     n_neighbors=5,

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
-from sklearn.datasets import make_moons
+from sklearn.datasets import load_digits, make_moons
 from sklearn.exceptions import ConvergenceWarning
 
 from skdeepclust import DMAEClustering, MCDCClustering
@@ -210,3 +210,22 @@ def test_mcdc_head_needs_fewer_neighbours_than_samples():
     est = MCDCClustering(n_clusters=2, pretrain="autoencoder", head="consistency")
     with pytest.raises(ValueError, match="n_neighbors=15 must be < n_samples=10"):
         est.fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, trains_heads",
+    [({}, True), ({"image_shape": None}, False), ({"profile": "paper"}, False)],
+    ids=["images", "tabular", "paper-profile"],
+)
+def test_mcdc_auto_head_trains_heads_on_images_in_the_default_profile(params, trains_heads):
+    X = load_digits().data[:100] / 16
+    est = MCDCClustering(
+        n_clusters=3, epochs=1, head_restarts=1, n_neighbors=5, random_state=0, **params
+    ).fit(X)
+    assert (est.head_ is not None) == trains_heads
+    W = est._whitened(est.transform(X))
+    nearest_centre = est._squared_distances(W).argmin(1)
+    if trains_heads:
+        np.testing.assert_array_equal(est.labels_, est._head_probabilities(W).argmax(1))
+    else:
+        np.testing.assert_array_equal(est.labels_, nearest_centre)

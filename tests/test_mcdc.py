@@ -30,8 +30,10 @@ from skdeepclust.training.adversarial import (
 )
 from skdeepclust.training.data import BatchDataset, EdgeDataset, batch_loader, edge_loader
 
-# Small and fast: an MLP, few epochs, few KMeans restarts, no graph.
+# Small and fast: an MLP, few epochs, few KMeans restarts, no graph, KMeans's assignments (the
+# tests of the consistency heads, which "auto" trains on images, are in test_consistency_head).
 SMALL = dict(
+    head="kmeans",
     hidden_dims=(16,),
     latent_dim=4,
     epochs=2,

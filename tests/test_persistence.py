@@ -19,7 +19,7 @@ from skdeepclust import DMAEClustering, MCDCClustering
 from skdeepclust.persistence import FORMAT_VERSION, load, save
 
 TINY_DEEP = dict(hidden_dims=(8,), latent_dim=2, pretrain_epochs=1, epochs=1, n_neighbors=5)
-TINY_MCDC = dict(hidden_dims=(8,), latent_dim=2, epochs=1, n_neighbors=5)
+TINY_MCDC = dict(hidden_dims=(8,), latent_dim=2, epochs=1, n_neighbors=5, head="kmeans")
 
 CASES = {
     "dmae-shallow": (DMAEClustering, dict(autoencoder=None, epochs=2)),
@@ -36,6 +36,8 @@ CASES = {
     ),
     "dmae-conv": (DMAEClustering, dict(TINY_DEEP, autoencoder="conv", latent_dim=4)),
     "mcdc": (MCDCClustering, TINY_MCDC),
+    # The default head="auto" trains the consistency heads on these images.
+    "mcdc-auto-head": (MCDCClustering, dict(TINY_MCDC, head="auto", head_restarts=2)),
     "mcdc-variational": (MCDCClustering, dict(TINY_MCDC, variational=True)),
     "mcdc-idec": (MCDCClustering, dict(TINY_MCDC, clustering_loss="idec", finetune_epochs=1)),
     "mcdc-conv": (MCDCClustering, dict(TINY_MCDC, autoencoder="conv", depth=2, latent_dim=4)),

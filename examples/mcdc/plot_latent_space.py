@@ -47,7 +47,12 @@ models = {
 # the accuracies in the titles measure the separation in all of it.
 for name, params in models.items():
     est = MCDCClustering(
-        n_clusters=10, pretrain="autoencoder", epochs=1 if SMOKE else 30, random_state=0, **params
+        n_clusters=10,
+        pretrain="autoencoder",
+        head="kmeans",  # the paper's protocol, which the titles' accuracies measure
+        epochs=1 if SMOKE else 30,
+        random_state=0,
+        **params,
     ).fit(X)
     report = cluster_report(y, est.labels_)
     fig = plot_latent_space(est, X, y)
