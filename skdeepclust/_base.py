@@ -341,18 +341,25 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         consensus.match_([labels[r] for r in order])
         return consensus.eval()
 
-    def _check_head_labels(self) -> None:
-        """Warn when the consistency heads left some of the ``n_clusters`` clusters empty."""
-        used = np.unique(self.labels_).size
-        if used < self.n_clusters:
-            warnings.warn(
-                f"The consistency heads assign the samples to {used} of n_clusters="
-                f"{self.n_clusters} clusters: their balance term (head_balance="
-                f"{self.head_balance}) is too weak to keep every cluster in use. Raise "
-                "head_balance, or keep the default head (the estimator's own assignments).",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+    def _heads_leave_clusters_empty(self, labels: np.ndarray, *, fallback: str = "") -> bool:
+        """Warn and return True when the consistency heads' ``labels`` leave a cluster empty.
+
+        ``fallback`` names the assignments that the estimator then keeps instead of the heads'
+        (empty: it keeps the heads').
+        """
+        used = np.unique(labels).size
+        if used == self.n_clusters:
+            return False
+        then = f" Falling back to {fallback}." if fallback else ""
+        warnings.warn(
+            f"The consistency heads assign the samples to {used} of n_clusters="
+            f"{self.n_clusters} clusters: their balance term (head_balance="
+            f"{self.head_balance}) is too weak to keep every cluster in use. Raise "
+            f"head_balance, or use the estimator's own assignments.{then}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        return True
 
     # ---- inference ---------------------------------------------------------------------------
     @torch.no_grad()

@@ -536,7 +536,7 @@ class DMAEClustering(BaseDeepClustering):
             self._store_mixture()
             self.labels_ = self._assignments(X).argmax(1).astype(np.int64)
             if self.head == "consistency":
-                self._check_head_labels()
+                self._heads_leave_clusters_empty(self.labels_)
             self.n_iter_ = epochs
         return self
 

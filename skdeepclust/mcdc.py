@@ -221,9 +221,10 @@ class MCDCClustering(BaseDeepClustering):
         on breast cancer (212 and 357 samples) the ACC fell from 0.947 to 0.858, and on two moons
         from 0.934 to 0.784 (see the user guide). "auto": "consistency" for images (an image
         shape given or inferred) in the default profile, whose benchmark classes have similar
-        sizes, "kmeans" otherwise (tabular data, ``profile="paper"``). KMeans still runs:
-        ``cluster_centers_``, :meth:`prototypes` and :meth:`score` describe its partition, whose
-        cluster k need not be the head's.
+        sizes, "kmeans" otherwise (tabular data, ``profile="paper"``); where the heads it
+        chose leave a cluster empty, ``fit`` warns and keeps KMeans's assignments. KMeans still
+        runs: ``cluster_centers_``, :meth:`prototypes` and :meth:`score` describe its partition,
+        whose cluster k need not be the head's.
     head_restarts : int, default=5
         Heads trained from different random weights when ``fit`` uses them. Their
         clusters are matched to those of the head with the lowest label-free objective
@@ -547,14 +548,19 @@ class MCDCClustering(BaseDeepClustering):
                 kmeans = self._kmeans(W, self.n_clusters, n_init=self.kmeans_n_init, seed=seed)
                 self.cluster_centers_ = kmeans.cluster_centers_.astype(np.float32)
                 self.head_ = self.head_objectives_ = None
+                labels = kmeans.labels_
                 if settings["consistency_head"]:
                     if graph is None:
                         graph = self._neighbor_graph(X)
                     self.head_ = self._fit_consistency_head(W, graph, seed=seed + 2)
-                    self.labels_ = self._head_probabilities(W).argmax(1).astype(np.int64)
-                    self._check_head_labels()
-                else:
-                    self.labels_ = kmeans.labels_.astype(np.int64)
+                    labels = self._head_probabilities(W).argmax(1)
+                    # Chosen by "auto", collapsed heads give way to KMeans, which keeps every
+                    # cluster; asked for explicitly, they stay (with the warning).
+                    fallback = "KMeans's assignments (head='auto')" if self.head == "auto" else ""
+                    if self._heads_leave_clusters_empty(labels, fallback=fallback) and fallback:
+                        self.head_ = self.head_objectives_ = None
+                        labels = kmeans.labels_
+                self.labels_ = labels.astype(np.int64)
         return self
 
     def _settings(self, X) -> dict:

@@ -229,3 +229,17 @@ def test_mcdc_auto_head_trains_heads_on_images_in_the_default_profile(params, tr
         np.testing.assert_array_equal(est.labels_, est._head_probabilities(W).argmax(1))
     else:
         np.testing.assert_array_equal(est.labels_, nearest_centre)
+
+
+def test_mcdc_auto_head_falls_back_to_kmeans_when_the_heads_collapse():
+    X = load_digits().data[:100] / 16
+    est = MCDCClustering(
+        n_clusters=3, epochs=1, head_restarts=1, n_neighbors=5, head_balance=0.0, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning, match="Falling back to KMeans's assignments"):
+        est.fit(X)
+    assert est.head_ is None and est.head_objectives_ is None
+    W = est._whitened(est.transform(X))
+    np.testing.assert_array_equal(est.labels_, est._squared_distances(W).argmin(1))
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    assert len(np.unique(est.labels_)) == 3
