@@ -16,7 +16,13 @@ from skorch.utils import to_tensor
 
 from .losses import neighbor_consistency_loss, neighbor_embedding_loss, scale_penalty
 
-__all__ = ["ConsistencyNet", "DMMNet", "RepresentationNet", "UnsupervisedNet"]
+__all__ = [
+    "ConsistencyNet",
+    "DMMNet",
+    "DistillationNet",
+    "RepresentationNet",
+    "UnsupervisedNet",
+]
 
 
 class UnsupervisedNet(NeuralNet):
@@ -236,12 +242,18 @@ class DMMNet(RepresentationNet):
     def _autoencoder(self):
         return self.module_.autoencoder
 
-    def losses(self, X, index):
-        h, x, terms = self._representation_terms(X)
+    def _mixture_terms(self, h, index, terms):
+        """The soft assignments of the codes ``h`` and the mixture's loss term."""
         mixture = self.module_.mixture
         S, _, _ = mixture(h)
         loss = self.lambda_c * mixture.clustering_loss(h, S)
         terms["clustering_loss"] = loss.detach()
+        return S, loss
+
+    def losses(self, X, index):
+        h, x, terms = self._representation_terms(X)
+        mixture = self.module_.mixture
+        S, loss = self._mixture_terms(h, index, terms)
         decoder = self._autoencoder().decoder
         if decoder is not None and self.lambda_r:
             terms["reconstruction_loss"] = F.mse_loss(
@@ -255,6 +267,26 @@ class DMMNet(RepresentationNet):
             loss = loss + self.scale_weight * terms["scale_penalty"]
         terms["loss"] = loss
         return terms
+
+
+class DistillationNet(DMMNet):
+    """Training of the encoder and the mixture to reproduce a given partition (beyond the paper).
+
+    Loss: the negative log-likelihood of each sample's cluster in ``targets`` under the
+    mixture's soft assignments, plus ``lambda_r`` times the reconstruction from ``mu~`` (as in
+    :class:`DMMNet`) and, on graph edges, the neighbour-embedding loss. ``targets`` (an int64
+    tensor on the net's device) is indexed by the sample indices that travel with the batches.
+    """
+
+    def __init__(self, *args, targets, **kwargs):
+        super().__init__(*args, scale_weight=0.0, **kwargs)
+        self.targets = targets
+
+    def _mixture_terms(self, h, index, terms):
+        log_S = self.module_.mixture.log_assignments(h)
+        loss = F.nll_loss(log_S, self.targets[index[: len(h)]])
+        terms["distillation_loss"] = loss.detach()
+        return log_S.exp(), loss
 
 
 class ConsistencyNet(UnsupervisedNet):
