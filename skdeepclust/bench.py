@@ -206,6 +206,7 @@ MODELS: dict[str, Model] = {
     "dmae": Model("DMAE (defaults)", _dmae()),
     "dmae-paper": Model("DMAE (paper profile)", _dmae(profile="paper")),
     "dmae-head": Model("DMAE head='consistency'", _dmae(head="consistency")),
+    "dmae-mixture": Model("DMAE head='mixture'", _dmae(head="mixture")),
     "dmae-noft": Model("DMAE epochs=0 (pretrain + KMeans)", _dmae(epochs=0)),
     # Ablations of the default profile's ingredients, one at a time.
     "dmae-nograph": Model(

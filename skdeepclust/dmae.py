@@ -79,7 +79,8 @@ _DISTILLATION_MIN_STEPS = 300
 class DMAEModule(nn.Module):
     """An autoencoder whose latent space is modelled by a dissimilarity mixture.
 
-    An optional ``head`` (``head="consistency"``) replaces the mixture's assignments.
+    An optional ``head`` (``head="consistency"``) replaces the mixture's assignments; with
+    ``head="distilled"`` the heads are only there until their partition has been distilled.
     """
 
     def __init__(
@@ -137,7 +138,10 @@ class DMAEClustering(BaseDeepClustering):
     everything. With ``profile="default"`` step 1 trains the encoder to preserve the
     k-nearest-neighbour graph of the inputs (a UMAP-style loss plus reconstruction, with small
     random rotations and shifts for images), which measured far better on 2 CPU cores than plain
-    autoencoder pretraining; ``profile="paper"`` is the published method.
+    autoencoder pretraining; ``profile="paper"`` is the published method. On images the default
+    ``head="auto"`` (beyond the paper) adds two steps: (4) train consistency heads on the codes
+    over the neighbour graph, which can split groups that the mixture merges, and (5) distil
+    their partition into the mixture, which then assigns the clusters (see ``head``).
 
     Parameters
     ----------
@@ -255,10 +259,10 @@ class DMAEClustering(BaseDeepClustering):
     callbacks : list of skorch callbacks, default=None
         Added to every training phase (e.g. ``skorch.callbacks.EarlyStopping``).
     checkpoint_dir : str, path-like or None, default=None
-        Directory where each training phase (pretraining, fine-tuning) saves a checkpoint every
-        ``checkpoint_every`` epochs and when it ends, so that an interrupted fit can be resumed
-        with ``fit(X, resume_from=checkpoint_dir)``. A fit without ``resume_from`` deletes the
-        checkpoints already in the directory.
+        Directory where each training phase (pretraining, fine-tuning, heads, distillation)
+        saves a checkpoint every ``checkpoint_every`` epochs and when it ends, so that an
+        interrupted fit can be resumed with ``fit(X, resume_from=checkpoint_dir)``. A fit
+        without ``resume_from`` deletes the checkpoints already in the directory.
     checkpoint_every : int, default=1
         Epochs between two checkpoints of a phase.
 
@@ -740,7 +744,8 @@ class DMAEClustering(BaseDeepClustering):
         dissimilarity, so ``GridSearchCV`` without ``scoring`` can compare them. Higher is
         better, like :meth:`sklearn.cluster.KMeans.score`. With ``head="consistency"`` it still
         scores the mixture (its assignments and prototypes): the head's clusters have no
-        prototypes.
+        prototypes. With ``head="distilled"`` (the default on images) the mixture's
+        assignments are ``predict``'s, so the score describes ``labels_``.
 
         Parameters
         ----------

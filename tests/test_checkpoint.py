@@ -21,6 +21,7 @@ from skdeepclust.training.nets import UnsupervisedNet
 # Digits are 8x8 images: augmentation is on, so its random stream is checked too.
 DMAE = dict(
     n_clusters=4,
+    head="mixture",
     hidden_dims=(16,),
     latent_dim=3,
     n_neighbors=5,
@@ -50,6 +51,8 @@ SETTINGS["mcdc-ae"] = (MCDCClustering, MCDC_AE)
 # Each consistency head trains for 500 one-batch epochs on this small graph.
 HEAD = dict(head="consistency", head_restarts=2)
 SETTINGS["dmae-head"] = (DMAEClustering, dict(DMAE, **HEAD))
+# 120 samples are one batch: distillation runs 300 one-batch epochs.
+SETTINGS["dmae-distilled"] = (DMAEClustering, dict(DMAE, **dict(HEAD, head="distilled")))
 SETTINGS["mcdc-head"] = (MCDCClustering, dict(MCDC, clustering_loss=None, **HEAD))
 
 
@@ -89,7 +92,7 @@ def reference(X):
 
 
 def _histories(est):
-    nets = [est.pretrain_history_, est.net_.history]
+    nets = [est.pretrain_history_, est.net_.history, getattr(est, "distillation_history_", None)]
     return [[{k: v for k, v in row.items() if k != "dur"} for row in h] for h in nets if h]
 
 
@@ -118,6 +121,7 @@ CASES = [
     ("mcdc-ae", "IDEC fine-tuning", 2, 1),
     ("dmae-head", "consistency head 2", 250, 100),
     ("mcdc-head", "consistency head 1", 250, 100),
+    ("dmae-distilled", "distillation", 150, 100),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The neighbour-consistency head (``head="consistency"``) of DMAE and MCDC."""
+"""The neighbour-consistency heads of DMAE and MCDC (and DMAE's distilled heads)."""
 
 import numpy as np
 import pytest
@@ -7,6 +7,7 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_moons
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import adjusted_rand_score
 
 from skdeepclust import DMAEClustering, MCDCClustering
 from skdeepclust.metrics import unsupervised_accuracy
@@ -243,3 +244,58 @@ def test_mcdc_auto_head_falls_back_to_kmeans_when_the_heads_collapse():
     np.testing.assert_array_equal(est.labels_, est._squared_distances(W).argmin(1))
     np.testing.assert_array_equal(est.predict(X), est.labels_)
     assert len(np.unique(est.labels_)) == 3
+
+
+# Digits are 8x8 images: the default head="auto" distils the heads there.
+DMAE_DIGITS = dict(
+    n_clusters=3,
+    hidden_dims=(16,),
+    latent_dim=3,
+    pretrain_epochs=3,
+    epochs=1,
+    n_neighbors=5,
+    head_restarts=1,
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="module")
+def digits100():
+    return load_digits().data[:100] / 16
+
+
+@pytest.mark.parametrize(
+    "params, distils",
+    [({}, True), ({"image_shape": None}, False), ({"profile": "paper"}, False)],
+    ids=["images", "tabular", "paper-profile"],
+)
+def test_dmae_auto_head_distils_the_heads_on_images_in_the_default_profile(
+    digits100, params, distils
+):
+    X = digits100
+    est = DMAEClustering(**DMAE_DIGITS, **params).fit(X)
+    assert (est.distillation_history_ is not None) == distils
+    assert est.module_.head is None  # the mixture assigns, with or without distillation
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    mixture = clone(est).set_params(head="mixture").fit(X)
+    if not distils:
+        np.testing.assert_array_equal(est.labels_, mixture.labels_)
+        return
+    assert "distillation_loss" in est.distillation_history_[-1]
+    # The same fit with the heads' own assignments: the distilled mixture carries their
+    # partition, which the mixture before distillation did not.
+    heads = clone(est).set_params(head="consistency").fit(X)
+    np.testing.assert_array_equal(heads.head_objectives_, est.head_objectives_)
+    distilled_agreement = adjusted_rand_score(heads.labels_, est.labels_)
+    assert distilled_agreement > 0.9
+    assert distilled_agreement > adjusted_rand_score(heads.labels_, mixture.labels_) + 0.1
+
+
+def test_dmae_distillation_keeps_the_mixture_when_the_heads_collapse(digits100):
+    X = digits100
+    est = DMAEClustering(**DMAE_DIGITS, head="distilled", head_balance=0.0)
+    with pytest.warns(ConvergenceWarning, match="Falling back to the mixture's assignments"):
+        est.fit(X)
+    assert est.distillation_history_ is None and est.module_.head is None
+    mixture = clone(est).set_params(head="mixture").fit(X)
+    np.testing.assert_array_equal(est.labels_, mixture.labels_)

@@ -18,7 +18,9 @@ from sklearn.exceptions import NotFittedError
 from skdeepclust import DMAEClustering, MCDCClustering
 from skdeepclust.persistence import FORMAT_VERSION, load, save
 
-TINY_DEEP = dict(hidden_dims=(8,), latent_dim=2, pretrain_epochs=1, epochs=1, n_neighbors=5)
+TINY_DEEP = dict(
+    hidden_dims=(8,), latent_dim=2, pretrain_epochs=1, epochs=1, n_neighbors=5, head="mixture"
+)
 TINY_MCDC = dict(hidden_dims=(8,), latent_dim=2, epochs=1, n_neighbors=5, head="kmeans")
 
 CASES = {
@@ -35,6 +37,8 @@ CASES = {
         ),
     ),
     "dmae-conv": (DMAEClustering, dict(TINY_DEEP, autoencoder="conv", latent_dim=4)),
+    # The default head="auto" distils consistency heads into the mixture on these images.
+    "dmae-distilled": (DMAEClustering, dict(TINY_DEEP, head="auto", head_restarts=2)),
     "mcdc": (MCDCClustering, TINY_MCDC),
     # The default head="auto" trains the consistency heads on these images.
     "mcdc-auto-head": (MCDCClustering, dict(TINY_MCDC, head="auto", head_restarts=2)),
