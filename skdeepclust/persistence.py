@@ -19,13 +19,13 @@ its modules, untrained, with the same builders ``fit`` uses, then reads the tens
 ``torch.load(..., weights_only=True)``. Neither step can execute code stored in the file,
 unlike :mod:`pickle` and :mod:`joblib`, which must only be used on files you trust.
 
-What is not saved: the training histories (``net_`` and ``pretrain_history_`` are None after
-loading), the optimisers' states and the skorch nets, so a loaded model predicts, transforms
-and scores exactly like the saved one but cannot resume training. Parameters must be JSON
-values (None, bools, numbers, strings, tuples, lists, dicts with string keys) or numeric
-arrays; a callable ``dissimilarity``, your own autoencoder modules, skorch ``callbacks`` or a
-``RandomState`` instance make :func:`save` raise a ``ValueError``: pickle or joblib such models
-instead.
+What is not saved: the training histories (``net_``, ``pretrain_history_`` and DMAE's
+``distillation_history_`` are None after loading), the optimisers' states and the skorch nets,
+so a loaded model predicts, transforms and scores exactly like the saved one but cannot resume
+training. Parameters must be JSON values (None, bools, numbers, strings, tuples, lists, dicts
+with string keys) or numeric arrays; a callable ``dissimilarity``, your own autoencoder modules,
+skorch ``callbacks`` or a ``RandomState`` instance make :func:`save` raise a ``ValueError``:
+pickle or joblib such models instead.
 
 Examples
 --------
@@ -157,6 +157,8 @@ class _Kind:
         None (MCDC's ``head_`` without a head) is left out, and is None after loading.
     attributes : tuple of str
         Other fitted attributes (arrays, numbers, tuples or None).
+    histories : tuple of str
+        Fitted training histories besides ``net_``'s: not saved, None after loading.
     architecture : callable
         ``architecture(est) -> dict``: what the builders need, read from a fitted estimator.
     build : callable
@@ -168,6 +170,7 @@ class _Kind:
     module: str
     modules: tuple[str, ...]
     attributes: tuple[str, ...]
+    histories: tuple[str, ...]
     architecture: Callable[[Any], dict]
     build: Callable[[Any, dict], dict[str, nn.Module]]
     attach: Callable[[Any], None]
@@ -292,6 +295,7 @@ _KINDS: dict[str, _Kind] = {
             "head_objectives_",
             "n_iter_",
         ),
+        histories=("pretrain_history_", "distillation_history_"),
         architecture=_dmae_architecture,
         build=_dmae_build,
         attach=_dmae_attach,
@@ -309,6 +313,7 @@ _KINDS: dict[str, _Kind] = {
             "image_shape_",
             "n_iter_",
         ),
+        histories=("pretrain_history_",),
         architecture=_mcdc_architecture,
         build=_mcdc_build,
         attach=_mcdc_attach,
@@ -460,7 +465,8 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu"):
     Returns
     -------
     DMAEClustering or MCDCClustering
-        Fitted, with ``net_`` and ``pretrain_history_`` set to None (histories are not saved).
+        Fitted, with ``net_`` and the ``*_history_`` attributes set to None (histories are not
+        saved).
 
     Raises
     ------
@@ -553,6 +559,6 @@ def _load(path: str, device):
             ) from None
         setattr(estimator, attr, module.eval())
     kind.attach(estimator)
-    estimator.net_ = None
-    estimator.pretrain_history_ = None
+    for attr in ("net_", *kind.histories):
+        setattr(estimator, attr, None)
     return estimator

@@ -953,10 +953,11 @@ def _loss_terms(history) -> dict[str, np.ndarray]:
 def plot_training_history(est: BaseEstimator) -> Figure:
     """Loss terms per epoch of every training phase of a fitted deep estimator.
 
-    One panel per phase: the pretraining (``est.pretrain_history_``) and the last phase
-    (``est.net_.history``: DMAE's fine-tuning, MCDC's mixing training or IDEC fine-tuning);
-    one line per recorded term (reconstruction, graph, clustering, mixing, adversarial,
-    critic, ... and ``train_loss``, the weighted sum that was minimised).
+    One panel per phase: the pretraining (``est.pretrain_history_``), the main phase
+    (``est.net_.history``: DMAE's fine-tuning, MCDC's mixing training or IDEC fine-tuning) and
+    DMAE's distillation of the consistency heads (``est.distillation_history_``, with
+    ``head="distilled"``); one line per recorded term (reconstruction, graph, clustering,
+    mixing, adversarial, critic, ... and ``train_loss``, the weighted sum that was minimised).
 
     Parameters
     ----------
@@ -972,7 +973,9 @@ def plot_training_history(est: BaseEstimator) -> Figure:
     Raises
     ------
     ValueError
-        If no phase ran an epoch (e.g. a shallow DMAE fitted with ``epochs=0``).
+        If no phase ran an epoch (e.g. a shallow DMAE fitted with ``epochs=0``), or if the
+        estimator was loaded with :func:`skdeepclust.persistence.load` (histories are not
+        saved).
 
     Examples
     --------
@@ -986,6 +989,11 @@ def plot_training_history(est: BaseEstimator) -> Figure:
     ['pretraining', 'fine-tuning']
     """
     check_is_fitted(est)
+    if est.net_ is None:
+        raise ValueError(
+            f"This {type(est).__name__} has no training history: it was loaded from a file, "
+            "and histories are not saved."
+        )
     pretrain = getattr(est, "pretrain_history_", None)
     last = est.net_.history
     phases = []
@@ -993,6 +1001,9 @@ def plot_training_history(est: BaseEstimator) -> Figure:
         phases.append(("pretraining", pretrain))
     if len(last):
         phases.append((getattr(est.net_, "phase", "training"), last))
+    distillation = getattr(est, "distillation_history_", None)
+    if distillation is not None and len(distillation):
+        phases.append(("distillation", distillation))
     if not phases:
         raise ValueError(f"{type(est).__name__} ran no training epoch: nothing to plot.")
     fig, axes = plt.subplots(

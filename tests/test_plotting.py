@@ -357,6 +357,30 @@ def test_training_history_of_deep_dmae(deep):
     assert pretraining.get_xlabel() == "epoch"
 
 
+def test_training_history_shows_the_distillation(digits, tmp_path):
+    est = DMAEClustering(
+        3,
+        hidden_dims=(16,),
+        latent_dim=3,
+        pretrain_epochs=2,
+        epochs=1,
+        n_neighbors=5,
+        head="distilled",
+        head_restarts=1,
+        random_state=0,
+    ).fit(digits[0])
+    fig = P.plot_training_history(est)
+    assert [ax.get_title() for ax in fig.axes] == ["pretraining", "fine-tuning", "distillation"]
+    labels = {line.get_label(): line for line in fig.axes[2].lines}
+    assert {"distillation_loss", "train_loss"} <= set(labels)
+    np.testing.assert_allclose(
+        labels["train_loss"].get_ydata(), est.distillation_history_[:, "train_loss"]
+    )
+    est.save(tmp_path / "m.skdc")
+    with pytest.raises(ValueError, match="histories are not saved"):
+        P.plot_training_history(DMAEClustering.load(tmp_path / "m.skdc"))
+
+
 def test_training_history_of_mcdc_and_shallow(mcdc, shallow, blobs2d):
     fig = P.plot_training_history(mcdc)
     (ax,) = fig.axes  # pretrain_history_ is net_.history: drawn once
