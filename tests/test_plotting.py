@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 from matplotlib.collections import PathCollection
+from sklearn.base import clone
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import NotFittedError
 from threadpoolctl import threadpool_limits
@@ -357,18 +358,8 @@ def test_training_history_of_deep_dmae(deep):
     assert pretraining.get_xlabel() == "epoch"
 
 
-def test_training_history_shows_the_distillation(digits, tmp_path):
-    est = DMAEClustering(
-        3,
-        hidden_dims=(16,),
-        latent_dim=3,
-        pretrain_epochs=2,
-        epochs=1,
-        n_neighbors=5,
-        head="distilled",
-        head_restarts=1,
-        random_state=0,
-    ).fit(digits[0])
+def test_training_history_shows_the_distillation(deep, digits, tmp_path):
+    est = clone(deep).set_params(head="distilled", head_restarts=1).fit(digits[0])
     fig = P.plot_training_history(est)
     assert [ax.get_title() for ax in fig.axes] == ["pretraining", "fine-tuning", "distillation"]
     labels = {line.get_label(): line for line in fig.axes[2].lines}
