@@ -25,7 +25,7 @@ from skorch.callbacks import ProgressBar
 from .augmentation import infer_image_shape
 from .neighbors import neighbor_graph
 from .nn.autoencoders import Autoencoder, copy_autoencoder
-from .nn.heads import ConsensusHead, ConsistencyHead
+from .nn.heads import ConsensusHead, ConsistencyHead, merge_clusters
 from .training.checkpoint import CheckpointStore, read_manifest
 from .training.data import EdgeDataset, edge_batches_per_epoch, edge_loader, take_rows
 from .training.losses import consistency_objective
@@ -300,8 +300,12 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         (:func:`~skdeepclust.training.losses.consistency_objective` on the whole graph, no labels
         involved) are stored in ``head_objectives_``; the restart with the lowest one comes
         first in the :class:`~skdeepclust.nn.heads.ConsensusHead`, and the others' clusters are
-        matched to its clusters before their probabilities are averaged.
+        matched to its clusters before their probabilities are averaged. With
+        ``head_overclustering`` m > 1 each head has ``m * n_clusters`` clusters, and the
+        consensus's are merged into ``n_clusters`` groups of about m along ``graph``
+        (:func:`~skdeepclust.nn.heads.merge_clusters`).
         """
+        n_head_clusters = self.head_overclustering * self.n_clusters
         batch_size = min(_HEAD_BATCH_SIZE, graph.nnz)
         steps = edge_batches_per_epoch(graph, batch_size)
         epochs = max(_HEAD_EPOCHS, math.ceil(_HEAD_MIN_STEPS / steps))
@@ -315,7 +319,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             )
             restart_seed = seed + restart
             with self._seeded(restart_seed):
-                head = ConsistencyHead(H.shape[1], self.n_clusters).to(device)
+                head = ConsistencyHead(H.shape[1], n_head_clusters).to(device)
             head.standardize_(codes)
             net = ConsistencyNet(
                 head,
@@ -337,9 +341,12 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self.head_objectives_ = np.asarray(objectives)
         # The most consistent restart first: its clusters, in its order, are the consensus's.
         order = np.argsort(self.head_objectives_, kind="stable")
-        consensus = ConsensusHead([heads[r] for r in order]).to(device)
+        consensus = ConsensusHead([heads[r] for r in order]).to(device).eval()
         consensus.match_([labels[r] for r in order])
-        return consensus.eval()
+        if n_head_clusters > self.n_clusters:
+            P = np.exp(self._map_batches(consensus, H))
+            consensus.group_(merge_clusters(P, graph, self.n_clusters))
+        return consensus
 
     def _heads_leave_clusters_empty(self, labels: np.ndarray, *, fallback: str = "") -> bool:
         """Warn and return True when the consistency heads' ``labels`` leave a cluster empty.

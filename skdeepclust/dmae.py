@@ -233,6 +233,16 @@ class DMAEClustering(BaseDeepClustering):
         merges on Fashion-MNIST (0.676 / 0.632 against 0.698 / 0.644). Below about 0.5 the heads
         can put every sample in one cluster (0.3 did on breast cancer, 3 seeds); ``fit`` warns
         (``ConvergenceWarning``) when the heads leave a cluster empty.
+    head_overclustering : int, default=1
+        Each head has ``head_overclustering * n_clusters`` clusters, which are then merged
+        into ``n_clusters`` groups of about ``head_overclustering`` along the neighbour graph,
+        the merge that raises the graph's modularity most first (see
+        :func:`skdeepclust.nn.heads.merge_clusters`): a class that the heads cut in two gets
+        its halves back, while the extra clusters keep apart what ``n_clusters`` heads might
+        merge. With 2 the defaults' median ACC / NMI on Fashion-MNIST (3 seeds, a 2-core AMD
+        EPYC) was 0.653 / 0.618, against 0.641 / 0.612 at 1. One seed lost 0.015 ACC. On a
+        small two-moons fit (shallow, ``head="consistency"``) the pairs gave 0.63 ACC, against
+        0.89 at 1. So 1 stays the default (see the user guide).
     image_shape : "auto", tuple (channels, height, width) or None, default="auto"
         Shape of image inputs, which enables augmentation. "auto" infers (1, s, s) from
         non-negative dense data with s * s features, s >= 8; None treats the data as tabular.
@@ -341,6 +351,7 @@ class DMAEClustering(BaseDeepClustering):
         "head": [StrOptions({"auto", "mixture", "consistency", "distilled"})],
         "head_restarts": [Interval(Integral, 1, None, closed="left")],
         "head_balance": [Interval(Real, 0, None, closed="left")],
+        "head_overclustering": [Interval(Integral, 1, None, closed="left")],
         "image_shape": [StrOptions({"auto"}), tuple, list, None],
         "augmentation": ["boolean"],
         "scale_guard": ["boolean"],
@@ -371,6 +382,7 @@ class DMAEClustering(BaseDeepClustering):
         head="auto",
         head_restarts=5,
         head_balance=5.0,
+        head_overclustering=1,
         image_shape="auto",
         augmentation=True,
         scale_guard=True,
@@ -404,6 +416,7 @@ class DMAEClustering(BaseDeepClustering):
         self.head = head
         self.head_restarts = head_restarts
         self.head_balance = head_balance
+        self.head_overclustering = head_overclustering
         self.image_shape = image_shape
         self.augmentation = augmentation
         self.scale_guard = scale_guard

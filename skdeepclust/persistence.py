@@ -66,7 +66,7 @@ from .nn.autoencoders import is_custom_autoencoder
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT = "skdeepclust-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Version of the file layout; :func:`load` refuses files with another version."""
 
 _MANIFEST = "manifest.json"
@@ -176,18 +176,25 @@ class _Kind:
     attach: Callable[[Any], None]
 
 
-def _n_heads(head) -> int:
-    """Heads of a fitted consensus head (0 without one)."""
-    return 0 if head is None else len(head.heads)
+def _heads_architecture(head) -> dict:
+    """Heads of a fitted consensus head (0 without one) and their number of clusters."""
+    if head is None:
+        return {"heads": 0}
+    return {"heads": len(head.heads), "head_clusters": head.heads[0].n_clusters}
 
 
-def _consensus_head(n_features: int, n_clusters: int, n_heads: int):
-    """An untrained consensus of ``n_heads`` consistency heads, or None for 0 heads."""
+def _consensus_head(n_features: int, n_clusters: int, arch: dict):
+    """An untrained consensus of ``arch["heads"]`` consistency heads, or None for 0 heads.
+
+    Their ``arch["head_clusters"]`` clusters are grouped into ``n_clusters`` (the saved
+    grouping is loaded with the weights).
+    """
     from .nn.heads import ConsensusHead, ConsistencyHead
 
-    if not n_heads:
+    if not arch["heads"]:
         return None
-    return ConsensusHead([ConsistencyHead(n_features, n_clusters) for _ in range(n_heads)])
+    heads = [ConsistencyHead(n_features, arch["head_clusters"]) for _ in range(arch["heads"])]
+    return ConsensusHead(heads, n_clusters)
 
 
 def _dmae_architecture(est) -> dict:
@@ -205,7 +212,7 @@ def _dmae_architecture(est) -> dict:
         "mixture_features": mixture.n_features,
         "alpha": mixture.alpha,
         "precision_log_det": mixture.precision_log_det,
-        "heads": _n_heads(est.module_.head),
+        **_heads_architecture(est.module_.head),
     }
 
 
@@ -229,7 +236,7 @@ def _dmae_build(est, arch: dict) -> dict[str, nn.Module]:
         arch["alpha"],
         precision_log_det=arch["precision_log_det"],
     )
-    head = _consensus_head(arch["mixture_features"], arch["n_clusters"], arch["heads"])
+    head = _consensus_head(arch["mixture_features"], arch["n_clusters"], arch)
     return {"module_": DMAEModule(autoencoder, mixture, head)}
 
 
@@ -255,7 +262,7 @@ def _mcdc_architecture(est) -> dict:
         "latent_dim": int(est.latent_mean_.shape[0]),
         "depth": int(est.depth or profile["depth"]),
         "variational": bool(est.variational),
-        "heads": _n_heads(est.head_),
+        **_heads_architecture(est.head_),
     }
 
 
@@ -272,7 +279,7 @@ def _mcdc_build(est, arch: dict) -> dict[str, nn.Module]:
         variational=arch["variational"],
     )
     modules = {"module_": module, "critic_": critic}
-    head = _consensus_head(arch["latent_dim"], est.n_clusters, arch["heads"])
+    head = _consensus_head(arch["latent_dim"], est.n_clusters, arch)
     if head is not None:
         modules["head_"] = head
     return modules

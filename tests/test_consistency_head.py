@@ -5,13 +5,14 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits, make_moons
+from sklearn.datasets import load_digits, make_blobs, make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
 from skdeepclust import DMAEClustering, MCDCClustering
 from skdeepclust.metrics import unsupervised_accuracy
-from skdeepclust.nn.heads import ConsensusHead, ConsistencyHead, match_clusters
+from skdeepclust.neighbors import neighbor_graph
+from skdeepclust.nn.heads import ConsensusHead, ConsistencyHead, match_clusters, merge_clusters
 from skdeepclust.training.losses import consistency_objective, neighbor_consistency_loss
 
 
@@ -107,6 +108,71 @@ def test_consensus_averages_heads_matched_to_the_first():
         mean = (P[0] + P[1][:, consensus.index[1]] + P[2][:, consensus.index[2]]) / 3
         torch.testing.assert_close(torch.softmax(consensus(H), 1), mean)
         torch.testing.assert_close(P[1][:, consensus.index[1]], P[0])
+
+
+def test_merge_clusters_pairs_the_halves_of_each_blob():
+    X, y = make_blobs(600, centers=3, cluster_std=0.5, random_state=0)
+    graph = neighbor_graph(X, 10)
+    # Each blob cut in two along its first coordinate: clusters 2 y and 2 y + 1.
+    halves = np.zeros(len(y), dtype=np.int64)
+    for k in range(3):
+        members = y == k
+        halves[members] = 2 * k + (X[members, 0] > np.median(X[members, 0]))
+    order = np.random.default_rng(0).permutation(6)  # the halves in a scrambled order
+    P = np.eye(6)[order[halves]]
+    groups = merge_clusters(P, graph, 3)
+    np.testing.assert_array_equal(groups[order[0::2]], groups[order[1::2]])
+    assert sorted(np.bincount(groups)) == [2, 2, 2]
+    assert groups[order[0]] != groups[order[2]] != groups[order[4]] != groups[order[0]]
+
+
+def test_merge_clusters_merges_beyond_pairs_when_the_groups_need_it():
+    # 5 clusters into 2 groups: at most 3 per group, the most connected first.
+    W = sp.csr_matrix(np.kron(np.eye(2), np.ones((6, 6))))
+    P = np.eye(5)[[0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 4, 4]]
+    np.testing.assert_array_equal(merge_clusters(P, W, 2), [0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(merge_clusters(P, W, 5), np.arange(5))
+
+
+def test_consensus_sums_the_probabilities_of_each_group():
+    torch.manual_seed(0)
+    heads = [ConsistencyHead(5, 4), ConsistencyHead(5, 4)]
+    consensus = ConsensusHead(heads)
+    H = torch.randn(50, 5)
+    with torch.no_grad():
+        ungrouped = torch.softmax(consensus(H), 1)
+        consensus.group_(np.array([1, 0, 1, 0]))
+        grouped = torch.softmax(consensus(H), 1)
+    assert consensus.n_groups == 2 and grouped.shape == (50, 2)
+    torch.testing.assert_close(grouped[:, 0], ungrouped[:, [1, 3]].sum(1))
+    torch.testing.assert_close(grouped[:, 1], ungrouped[:, [0, 2]].sum(1))
+
+
+@pytest.fixture(scope="module")
+def blobs3():
+    return make_blobs(300, centers=3, cluster_std=0.6, random_state=1)
+
+
+@pytest.mark.parametrize("cls", [DMAEClustering, MCDCClustering])
+def test_overclustered_heads_are_paired_into_n_clusters(blobs3, cls, tmp_path):
+    X, y = blobs3
+    params = dict(n_clusters=3, head="consistency", head_restarts=2, random_state=0)
+    if cls is DMAEClustering:
+        est = cls(autoencoder=None, epochs=1, **params)
+    else:
+        est = cls(autoencoder="mlp", epochs=1, latent_dim=2, **params)
+    est.set_params(head_overclustering=2).fit(X)
+    head = est.module_.head if cls is DMAEClustering else est.head_
+    assert all(h.n_clusters == 6 for h in head.heads)
+    assert sorted(np.bincount(head.groups.numpy())) == [2, 2, 2]
+    P = est.predict_proba(X)
+    assert P.shape == (300, 3)
+    np.testing.assert_allclose(P.sum(1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(est.labels_, P.argmax(1))
+    # A pair of halves of two blobs would cost a third of the samples.
+    assert unsupervised_accuracy(y, est.labels_) > 0.99
+    est.save(tmp_path / "model.skdc")
+    np.testing.assert_array_equal(cls.load(tmp_path / "model.skdc").predict_proba(X), P)
 
 
 @pytest.mark.parametrize("name", ["fitted", "fitted_mcdc"])

@@ -9,7 +9,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
-__all__ = ["ConsensusHead", "ConsistencyHead", "match_clusters"]
+__all__ = ["ConsensusHead", "ConsistencyHead", "match_clusters", "merge_clusters"]
 
 
 class ConsistencyHead(nn.Module):
@@ -100,23 +100,93 @@ def match_clusters(labels: np.ndarray, reference: np.ndarray, n_clusters: int) -
     return index
 
 
+def merge_clusters(P: np.ndarray, graph, n_groups: int) -> np.ndarray:
+    """Merge soft clusters into ``n_groups`` groups along a neighbour graph.
+
+    The edge weight between clusters ``a`` and ``b`` is ``C[a, b] = sum_ij P[i, a] W[i, j]
+    P[j, b]``. Starting from one group per cluster, the two groups whose merge raises the
+    graph's modularity most (``C[a, b] / T - d[a] d[b] / T**2``, with ``d`` the groups' total
+    weights and ``T`` the graph's) are merged, among the pairs that together hold at most
+    ``ceil(n_clusters / n_groups)`` clusters when there is one (so ``2 K`` clusters become
+    ``K`` pairs), until ``n_groups`` remain. Unlike a connection normalised by the groups'
+    sizes, the modularity gain does not favour a small cluster's merge, which would leave two
+    unrelated large clusters to be paired last.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_clusters)
+        Cluster probabilities.
+    graph : scipy sparse matrix of shape (n_samples, n_samples)
+        Edge weights ``W``.
+    n_groups : int
+        Number of groups, at most ``n_clusters``.
+
+    Returns
+    -------
+    groups : ndarray of shape (n_clusters,), int64
+        ``groups[a]`` is the group of cluster ``a``; groups are numbered in the order of their
+        first cluster.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from skdeepclust.nn.heads import merge_clusters
+    >>> W = sp.csr_matrix(np.kron(np.eye(2), np.ones((4, 4))))  # two cliques of 4 samples
+    >>> P = np.eye(4)[[0, 0, 2, 2, 1, 1, 3, 3]]  # each clique split into two clusters
+    >>> merge_clusters(P, W, 2)
+    array([0, 1, 0, 1])
+    """
+    P = np.asarray(P, dtype=np.float64)
+    n_clusters = P.shape[1]
+    C = P.T @ (graph @ P)
+    C = (C + C.T) / 2
+    members = [[a] for a in range(n_clusters)]
+    capacity = -(-n_clusters // n_groups)
+    while len(members) > n_groups:
+        degree = C.sum(1)
+        total = degree.sum() or 1.0
+        score = C / total - np.outer(degree, degree) / total**2
+        sizes = np.array([len(m) for m in members])
+        allowed = sizes[:, None] + sizes[None, :] <= capacity
+        np.fill_diagonal(allowed, False)
+        if not allowed.any():
+            allowed = ~np.eye(len(members), dtype=bool)
+        a, b = sorted(np.unravel_index(np.argmax(np.where(allowed, score, -np.inf)), C.shape))
+        C[a] += C[b]
+        C[:, a] += C[:, b]
+        C = np.delete(np.delete(C, b, 0), b, 1)
+        members[a] += members.pop(b)
+    groups = np.empty(n_clusters, dtype=np.int64)
+    for g, cluster_ids in enumerate(members):
+        groups[cluster_ids] = g
+    return groups
+
+
 class ConsensusHead(nn.Module):
     """The mean cluster probabilities of several heads, their clusters matched to the first's.
 
     Heads trained from different random weights find similar partitions with their clusters in
     another order; :meth:`match_` reorders each head's clusters to agree most with the first
-    head's, and the forward pass averages the reordered softmax outputs.
+    head's, and the forward pass averages the reordered softmax outputs. When the heads have
+    more clusters than the consensus (``n_groups``), :meth:`group_` assigns each of them to an
+    output cluster, whose probability is the sum of its members'.
 
     Parameters
     ----------
     heads : sequence of ConsistencyHead
         The heads; the first one's cluster order is kept.
+    n_groups : int or None, default=None
+        Output clusters (as :meth:`group_` sets them, for a consensus to be loaded); None: the
+        heads' number of clusters.
 
     Attributes
     ----------
     index : Tensor of shape (n_heads, n_clusters), int64
         Buffer: ``index[r, j]`` is the cluster of head ``r`` matched to cluster ``j`` of the
         first head (the identity until :meth:`match_` is called).
+    groups : Tensor of shape (n_clusters,), int64
+        Buffer: the output cluster of each of the first head's clusters (``j % n_groups``
+        until :meth:`group_` is called).
 
     Examples
     --------
@@ -130,11 +200,13 @@ class ConsensusHead(nn.Module):
     (torch.Size([4, 3]), True)
     """
 
-    def __init__(self, heads: Sequence[ConsistencyHead]):
+    def __init__(self, heads: Sequence[ConsistencyHead], n_groups: int | None = None):
         super().__init__()
         self.heads = nn.ModuleList(heads)
         n_clusters = heads[0].n_clusters
+        self.n_groups = n_clusters if n_groups is None else n_groups
         self.register_buffer("index", torch.arange(n_clusters).repeat(len(heads), 1))
+        self.register_buffer("groups", torch.arange(n_clusters) % self.n_groups)
 
     @torch.no_grad()
     def match_(self, labels: Sequence[np.ndarray]) -> None:
@@ -149,9 +221,21 @@ class ConsensusHead(nn.Module):
         for r, own in enumerate(labels):
             self.index[r] = torch.as_tensor(match_clusters(own, labels[0], n_clusters))
 
+    @torch.no_grad()
+    def group_(self, groups: np.ndarray) -> None:
+        """Set the output cluster ``groups[j]`` of each cluster ``j``; there are
+        ``max(groups) + 1`` output clusters from then on."""
+        self.groups.copy_(torch.as_tensor(groups, dtype=torch.int64))
+        self.n_groups = int(self.groups.max()) + 1
+
     def forward(self, h: Tensor) -> Tensor:
-        """Log of the mean matched probabilities (valid logits: their softmax is the mean)."""
+        """Log of the mean matched probabilities, summed within each output cluster.
+
+        Valid logits: their softmax is the grouped mean.
+        """
         mean = torch.stack(
             [torch.softmax(head(h), 1)[:, index] for head, index in zip(self.heads, self.index)]
         ).mean(0)
+        if self.n_groups != mean.shape[1]:
+            mean = mean.new_zeros(len(mean), self.n_groups).index_add_(1, self.groups, mean)
         return torch.log(mean.clamp_min(torch.finfo(mean.dtype).tiny))
