@@ -238,13 +238,11 @@ class MCDCClustering(BaseDeepClustering):
         breast cancer, 3 seeds); ``fit`` warns (``ConvergenceWarning``) when the heads leave a
         cluster empty.
     head_overclustering : int, default=1
-        Each head has ``head_overclustering * n_clusters`` clusters, which are then merged
-        into ``n_clusters`` groups of about ``head_overclustering`` along the neighbour graph,
-        the merge that raises the graph's modularity most first (see
-        :func:`skdeepclust.nn.heads.merge_clusters`): a class that the heads cut in two gets
-        its halves back, while the extra clusters keep apart what ``n_clusters`` heads might
-        merge. Measured with DMAE's codes only (see its ``head_overclustering``); with MCDC's
-        codes it has not been measured on Fashion-MNIST.
+        Clusters per head, as a multiple of ``n_clusters``; they are merged back into
+        ``n_clusters`` groups along the neighbour graph
+        (:func:`skdeepclust.nn.heads.merge_clusters`), as in
+        :class:`~skdeepclust.DMAEClustering`, whose docstring gives what it measured there. Not
+        measured with MCDC's codes on Fashion-MNIST.
     profile : {"default", "paper"}, default="default"
         Which settings fill the parameters left at None / "auto" (see Notes).
     pretrain : {"auto", "graph", "autoencoder"}, default="auto"

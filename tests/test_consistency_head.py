@@ -132,6 +132,12 @@ def test_merge_clusters_merges_beyond_pairs_when_the_groups_need_it():
     P = np.eye(5)[[0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 4, 4]]
     np.testing.assert_array_equal(merge_clusters(P, W, 2), [0, 0, 1, 1, 1])
     np.testing.assert_array_equal(merge_clusters(P, W, 5), np.arange(5))
+    # Three cliques, each split in two, into 2 groups: after the three pairs no two groups fit
+    # in 3 clusters, so the two most connected pairs merge beyond the cap.
+    W = sp.csr_matrix(np.kron(np.eye(3), np.ones((4, 4))) + 0.01)
+    W[0:4, 4:8] = W[4:8, 0:4] = 0.1
+    P = np.eye(6)[[0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]]
+    np.testing.assert_array_equal(merge_clusters(P, W, 2), [0, 0, 0, 0, 1, 1])
 
 
 def test_consensus_sums_the_probabilities_of_each_group():

@@ -326,6 +326,8 @@ def test_bad_parameters(blobs):
         DMAEClustering(n_clusters=3, dissimilarity="hamming").fit(X)
     with pytest.raises(ValueError, match="alpha"):
         DMAEClustering(n_clusters=3, alpha=0.0).fit(X)
+    with pytest.raises(ValueError, match="head_overclustering"):
+        DMAEClustering(n_clusters=3, head_overclustering=0).fit(X)
     with pytest.raises(ValueError, match="image_shape"):
         DMAEClustering(n_clusters=3, image_shape=(1, 2, 2)).fit(X)
     with pytest.raises(ValueError, match="init"):
