@@ -203,6 +203,18 @@ class DMAEClustering(BaseDeepClustering):
         the others; an array of shape (n_clusters, latent_dim) is used as is.
     n_neighbors : int, default=15
         Size of the neighbourhoods of the graph pretraining (and of the consistency head).
+    graph_features : {"auto", "input", "hog"}, default="auto"
+        What the neighbour graph's neighbours are searched on (the networks always train on
+        the inputs). "input": the rows of ``X``. "hog", beyond the papers, for images of at
+        least 8 x 8 pixels: histograms of oriented gradients (9 orientations, cells of 4 x 4
+        pixels, blocks of 2 x 2 cells normalised to unit length) next to the pixels
+        (:func:`skdeepclust.features.graph_features`); it needs about 3 times the memory of
+        ``X`` for 28 x 28 images. "auto": "hog" for images with sides of at least 16 pixels,
+        else "input" (so the 8 x 8 digits, where the histograms found fewer same-class
+        neighbours than the pixels, keep their pixel graph). On Fashion-MNIST (3 seeds) "hog"
+        raised the graph's 15-NN class purity and DMAE's median ACC / NMI from 0.641 / 0.612
+        to 0.644 / 0.629 for about 2 minutes more of neighbour search, with a narrower spread
+        over seeds (NMI 0.626-0.632 against 0.595-0.649); see the user guide.
     head : {"auto", "mixture", "consistency", "distilled"}, default="auto"
         What assigns the clusters. "mixture": the DMM (the paper). "consistency", beyond the paper:
         after step 3, MLP heads (codes -> 256 -> 256 -> ``n_clusters``) are trained on the fixed
@@ -348,6 +360,7 @@ class DMAEClustering(BaseDeepClustering):
         "lambda_c": [Interval(Real, 0, None, closed="left")],
         "init": [StrOptions({"auto", "kmeans", "kmedoids", "random"}), "array-like"],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "graph_features": [StrOptions({"auto", "input", "hog"})],
         "head": [StrOptions({"auto", "mixture", "consistency", "distilled"})],
         "head_restarts": [Interval(Integral, 1, None, closed="left")],
         "head_balance": [Interval(Real, 0, None, closed="left")],
@@ -379,6 +392,7 @@ class DMAEClustering(BaseDeepClustering):
         lambda_c=1.0,
         init="auto",
         n_neighbors=15,
+        graph_features="auto",
         head="auto",
         head_restarts=5,
         head_balance=5.0,
@@ -413,6 +427,7 @@ class DMAEClustering(BaseDeepClustering):
         self.lambda_c = lambda_c
         self.init = init
         self.n_neighbors = n_neighbors
+        self.graph_features = graph_features
         self.head = head
         self.head_restarts = head_restarts
         self.head_balance = head_balance
@@ -469,6 +484,8 @@ class DMAEClustering(BaseDeepClustering):
                     f"n_neighbors={self.n_neighbors} must be < n_samples={n_samples} for "
                     f"pretrain='graph' or head={head!r}."
                 )
+            if pretrain == "graph" or head != "mixture":
+                self._graph_features(image_shape)
             augment = ImageAugmenter(image_shape) if (self.augmentation and image_shape) else None
             seed = self._start_checkpoints(X, resume_from)
             rng = np.random.RandomState(seed)
@@ -479,7 +496,7 @@ class DMAEClustering(BaseDeepClustering):
                 mixture = DissimilarityMixture(self.n_clusters, latent_dim, V, float(self.alpha))
                 module = DMAEModule(autoencoder, mixture).to(device)
 
-                graph = self._neighbor_graph(X) if pretrain == "graph" else None
+                graph = self._neighbor_graph(X, image_shape) if pretrain == "graph" else None
                 curve = umap_curve_parameters()
                 dataset = BatchDataset(X) if graph is None else EdgeDataset(X, graph=graph)
                 pretrain_batch_size = min(profile["pretrain_batch_size"], n_samples)
@@ -564,7 +581,7 @@ class DMAEClustering(BaseDeepClustering):
                 self.head_objectives_ = self.distillation_history_ = None
                 if head != "mixture":
                     if graph is None:
-                        graph = self._neighbor_graph(X)
+                        graph = self._neighbor_graph(X, image_shape)
                     H = self._codes(X)
                     module.head = self._fit_consistency_head(H, graph, seed=seed + 2)
                     labels = self._map_batches(module.head, H).argmax(1)

@@ -253,6 +253,11 @@ class MCDCClustering(BaseDeepClustering):
     n_neighbors : int, default=15
         Neighbours per sample of the graph (of the graph pretraining and of the consistency
         head).
+    graph_features : {"auto", "input", "hog"}, default="auto"
+        What the neighbour graph's neighbours are searched on: the rows of ``X`` ("input"), or
+        gradient histograms next to the pixels ("hog", images of at least 8 x 8 pixels);
+        "auto" is "hog" for images with sides of at least 16 pixels. See
+        :class:`DMAEClustering` for the details, and the user guide for MCDC's measurements.
     graph_weight : float, default=1.0
         Weight of the neighbour-embedding term with ``pretrain="graph"``; the paper's terms
         keep their weights. Lower values give the MCDC terms more say: on sklearn's digits
@@ -380,6 +385,7 @@ class MCDCClustering(BaseDeepClustering):
         "profile": [StrOptions({"default", "paper"})],
         "pretrain": [StrOptions({"auto", "graph", "autoencoder"})],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "graph_features": [StrOptions({"auto", "input", "hog"})],
         "graph_weight": [Interval(Real, 0, None, closed="left")],
         "augmentation": ["boolean"],
         "head": [StrOptions({"auto", "kmeans", "consistency"})],
@@ -416,6 +422,7 @@ class MCDCClustering(BaseDeepClustering):
         profile="default",
         pretrain="auto",
         n_neighbors=15,
+        graph_features="auto",
         graph_weight=1.0,
         augmentation=True,
         device="cpu",
@@ -451,6 +458,7 @@ class MCDCClustering(BaseDeepClustering):
         self.profile = profile
         self.pretrain = pretrain
         self.n_neighbors = n_neighbors
+        self.graph_features = graph_features
         self.graph_weight = graph_weight
         self.augmentation = augmentation
         self.device = device
@@ -560,7 +568,7 @@ class MCDCClustering(BaseDeepClustering):
                 labels = kmeans.labels_
                 if settings["consistency_head"]:
                     if graph is None:
-                        graph = self._neighbor_graph(X)
+                        graph = self._neighbor_graph(X, settings["image_shape"])
                     self.head_ = self._fit_consistency_head(W, graph, seed=seed + 2)
                     labels = self._head_probabilities(W).argmax(1)
                     # Chosen by "auto", collapsed heads give way to KMeans, which keeps every
@@ -595,6 +603,8 @@ class MCDCClustering(BaseDeepClustering):
                 f"n_neighbors={self.n_neighbors} must be < n_samples={n_samples} for "
                 "pretrain='graph' or the consistency head."
             )
+        if graph or consistency_head:
+            self._graph_features(image_shape)
         epochs = self.epochs
         if epochs == "auto":
             epochs = profile.get("epochs") or _auto_epochs(n_samples, graph)
@@ -625,7 +635,7 @@ class MCDCClustering(BaseDeepClustering):
         if settings["graph"]:
             data = dict(
                 dataset=EdgeDataset,
-                dataset__graph=self._neighbor_graph(X),
+                dataset__graph=self._neighbor_graph(X, settings["image_shape"]),
                 iterator_train=edge_loader,
             )
         return dict(

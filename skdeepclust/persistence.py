@@ -66,7 +66,7 @@ from .nn.autoencoders import is_custom_autoencoder
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT = "skdeepclust-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Version of the file layout; :func:`load` refuses files with another version."""
 
 _MANIFEST = "manifest.json"

@@ -74,7 +74,8 @@ def test_head_gives_the_predictions_led_by_the_best_restart(moons, fitted):
     np.testing.assert_allclose(P.sum(1), 1, rtol=1e-5)
     np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)
     assert fitted.head_objectives_.shape == (2,)
-    graph = fitted._neighbor_graph(fitted._validate_X(X, reset=False))
+    Xv = fitted._validate_X(X, reset=False)
+    graph = fitted._neighbor_graph(Xv, fitted._resolve_image_shape(Xv))
     first, second = fitted.module_.head.heads
     assert _head_objective(first, X, graph) == pytest.approx(fitted.head_objectives_.min())
     assert _head_objective(second, X, graph) == pytest.approx(fitted.head_objectives_.max())
@@ -212,7 +213,8 @@ def test_head_balance_weighs_the_balance_term(moons, name, request):
     est = clone(fitted).set_params(head_balance=1.0).fit(X)
     heads = est.module_.head.heads if name == "fitted" else est.head_.heads
     codes = X if name == "fitted" else est._whitened(est.transform(X))
-    graph = est._neighbor_graph(est._validate_X(X, reset=False))
+    Xv = est._validate_X(X, reset=False)
+    graph = est._neighbor_graph(Xv, est._resolve_image_shape(Xv))
     objective = est.head_objectives_.min()
     assert _head_objective(heads[0], codes, graph, balance=1) == pytest.approx(objective)
     assert _head_objective(heads[0], codes, graph, balance=5) != pytest.approx(objective)
@@ -254,7 +256,8 @@ def test_mcdc_head_gives_the_predictions(moons, fitted_mcdc):
     np.testing.assert_allclose(P, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(est.predict(X), est.labels_)
     np.testing.assert_array_equal(est.labels_, expected.argmax(1))
-    graph = est._neighbor_graph(est._validate_X(X, reset=False))
+    Xv = est._validate_X(X, reset=False)
+    graph = est._neighbor_graph(Xv, est._resolve_image_shape(Xv))
     assert est.head_objectives_.shape == (2,)
     assert _head_objective(est.head_.heads[0], W, graph) == pytest.approx(
         est.head_objectives_.min()

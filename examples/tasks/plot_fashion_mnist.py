@@ -40,8 +40,9 @@ print(X.shape, X.dtype, "classes:", ", ".join(fashion.target_names))
 # Fit
 # ---
 # The 784 features form 28x28 non-negative images, so the encoder is pretrained on the
-# neighbour graph with small random rotations and shifts of the images. The epoch budgets are
-# set explicitly to keep the example short; ``"auto"`` (the default) trains longer.
+# neighbour graph (its neighbours found among gradient histograms next to the pixels,
+# ``graph_features="auto"``) with small random rotations and shifts of the images. The epoch
+# budgets are set explicitly to keep the example short; ``"auto"`` (the default) trains longer.
 est = DMAEClustering(
     n_clusters=10,
     pretrain_epochs=1 if SMOKE else 8,
