@@ -47,6 +47,7 @@ est = DMAEClustering(
     n_clusters=10,
     pretrain_epochs=1 if SMOKE else 8,
     epochs=1 if SMOKE else 2,
+    head_restarts=1 if SMOKE else 5,
     random_state=0,
 ).fit(X)
 kmeans = KMeans(10, n_init=10, random_state=0).fit(X)
