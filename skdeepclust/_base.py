@@ -20,7 +20,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, metadata_routing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import ProgressBar
 
 from .augmentation import infer_image_shape
 from .features import MIN_IMAGE_SIDE, graph_features
@@ -31,6 +30,7 @@ from .training.checkpoint import CheckpointStore, read_manifest
 from .training.data import EdgeDataset, edge_batches_per_epoch, edge_loader, take_rows
 from .training.losses import consistency_objective
 from .training.nets import ConsistencyNet
+from .training.progress import PhaseProgressBar
 
 __all__ = ["BaseDeepClustering", "has_fast_bfloat16"]
 
@@ -273,7 +273,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """Settings common to every phase's skorch net."""
         callbacks = [(f"user_{i}", cb) for i, cb in enumerate(self.callbacks or ())]
         if self.verbose:
-            callbacks.append(("progress", ProgressBar()))
+            callbacks.append(("progress", PhaseProgressBar(phase)))
         return dict(
             criterion=torch.nn.MSELoss,  # required by skorch; the nets compute their own losses
             optimizer=torch.optim.Adam,

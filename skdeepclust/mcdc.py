@@ -278,7 +278,8 @@ class MCDCClustering(BaseDeepClustering):
         Seeds weights, mixing coefficients, sampling, augmentation and KMeans; an int gives
         identical results across fits on CPU.
     verbose : int, default=0
-        1 prints the phases and a progress bar, 2 also skorch's per-epoch table.
+        1 prints the phases, each with one progress bar over all its batches; 2 also
+        skorch's per-epoch table.
     callbacks : list of skorch callbacks, default=None
         Added to every training phase.
     checkpoint_dir : str, path-like or None, default=None
