@@ -46,10 +46,13 @@ _HEAD_MIN_STEPS = 500
 _HEAD_BATCH_SIZE = 1024
 _HEAD_LR = 1e-3
 
-# graph_features="auto" searches neighbours among gradient histograms from this image side on
-# (4 cells): measured better on Fashion-MNIST at 28, 16 and 12 pixels a side (the gain shrinking
-# with the size), worse on the digits' 8 x 8.
-_AUTO_HOG_MIN_SIDE = 16
+# The "auto" choices for images start at this side (4 cells of the histograms). graph_features
+# searches neighbours among gradient histograms: measured better on Fashion-MNIST at 28, 16 and
+# 12 pixels a side (the gain shrinking with the size), worse on the digits' 8 x 8. head trains
+# the consistency heads: on Fashion-MNIST (28 px) they split classes the mixture merges (+0.06
+# to +0.11 median ACC); on the digits (8 px) they changed ACC / NMI by at most 0.005 while taking
+# 40-45% of the fit (docs/benchmarks.md, session 21).
+_AUTO_IMAGE_MIN_SIDE = 16
 
 
 def has_fast_bfloat16(device: torch.device) -> bool:
@@ -294,6 +297,20 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             precision=self._precision(),
         )
 
+    def _auto_heads(self, image_shape) -> bool:
+        """Whether ``head="auto"`` trains the consistency heads: on images of 16 pixels a side
+        or more in the default profile.
+
+        Their balance term assumes clusters of similar sizes, as image benchmarks have; on
+        tabular data such as breast cancer (212 / 357 samples) it cost 0.08-0.09 ACC, and on the
+        8 x 8 digits the heads took 40-45% of the fit for no gain (see the user guide).
+        """
+        return self.profile == "default" and self._large_images(image_shape)
+
+    @staticmethod
+    def _large_images(image_shape) -> bool:
+        return image_shape is not None and min(image_shape[1:]) >= _AUTO_IMAGE_MIN_SIDE
+
     def _graph_features(self, image_shape) -> str:
         """Resolve ``graph_features`` for images of ``image_shape`` (None: tabular).
 
@@ -302,8 +319,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         the pixels), else "input". "hog" asked for where it cannot apply raises a ValueError.
         """
         if self.graph_features == "auto":
-            big = image_shape is not None and min(image_shape[1:]) >= _AUTO_HOG_MIN_SIDE
-            return "hog" if big else "input"
+            return "hog" if self._large_images(image_shape) else "input"
         if self.graph_features == "hog" and image_shape is None:
             raise ValueError(
                 "graph_features='hog' needs image inputs: pass image_shape=(channels, height, "

@@ -219,9 +219,10 @@ class MCDCClustering(BaseDeepClustering):
         that KMeans merges: on Fashion-MNIST (3 seeds) the median ACC / NMI rose from 0.579 / 0.614
         to 0.656 / 0.626 for about 90 s more. The balance term assumes clusters of similar sizes:
         on breast cancer (212 and 357 samples) the ACC fell from 0.947 to 0.858, and on two moons
-        from 0.934 to 0.784 (see the user guide). "auto": "consistency" for images (an image
-        shape given or inferred) in the default profile, whose benchmark classes have similar
-        sizes, "kmeans" otherwise (tabular data, ``profile="paper"``); where the heads it
+        from 0.934 to 0.784 (see the user guide). "auto": "consistency" for images of at least 16
+        pixels a side (an image shape given or inferred) in the default profile, whose benchmark
+        classes have similar sizes, "kmeans" otherwise (tabular data, ``profile="paper"``, the
+        8 x 8 digits, where the heads took 45% of the fit for no gain); where the heads it
         chose leave a cluster empty, ``fit`` warns and keeps KMeans's assignments. KMeans still
         runs: ``cluster_centers_``, :meth:`prototypes` and :meth:`score` describe its partition,
         whose cluster k need not be the head's.
@@ -594,10 +595,7 @@ class MCDCClustering(BaseDeepClustering):
         kind, latent_dim = self._architecture(X, image_shape, profile)
         graph = (profile["pretrain"] if self.pretrain == "auto" else self.pretrain) == "graph"
         consistency_head = self.head == "consistency" or (
-            # Image benchmarks have classes of similar sizes, which the heads' balance term
-            # assumes; on tabular data such as breast cancer (212 / 357 samples) it cost 0.09
-            # ACC, so there "auto" keeps KMeans (see the user guide).
-            self.head == "auto" and image_shape is not None and self.profile == "default"
+            self.head == "auto" and self._auto_heads(image_shape)
         )
         if (graph or consistency_head) and self.n_neighbors >= n_samples:
             raise ValueError(

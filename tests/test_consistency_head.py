@@ -288,13 +288,35 @@ def test_mcdc_head_needs_fewer_neighbours_than_samples():
         est.fit(X)
 
 
-@pytest.mark.parametrize(
-    "params, trains_heads",
-    [({}, True), ({"image_shape": None}, False), ({"profile": "paper"}, False)],
-    ids=["images", "tabular", "paper-profile"],
+def _digits(n_samples: int, side: int) -> np.ndarray:
+    """The first digits / 16 as flat images of ``side`` x ``side`` pixels (8 or 16)."""
+    images = load_digits().images[:n_samples] / 16
+    zoom = np.ones((side // 8, side // 8))
+    return np.stack([np.kron(image, zoom) for image in images]).reshape(n_samples, -1)
+
+
+@pytest.fixture(scope="module")
+def digits100():
+    return _digits(100, side=16)
+
+
+# "auto" trains the heads on images of 16 pixels a side or more in the default profile; the
+# 8 x 8 digits keep the estimators' own assignments.
+AUTO_HEAD_CASES = dict(
+    argnames="params, side, trains_heads",
+    argvalues=[
+        ({}, 16, True),
+        ({}, 8, False),
+        ({"image_shape": None}, 16, False),
+        ({"profile": "paper"}, 16, False),
+    ],
+    ids=["images", "8px-images", "tabular", "paper-profile"],
 )
-def test_mcdc_auto_head_trains_heads_on_images_in_the_default_profile(params, trains_heads):
-    X = load_digits().data[:100] / 16
+
+
+@pytest.mark.parametrize(**AUTO_HEAD_CASES)
+def test_mcdc_auto_head_trains_heads_on_images_in_the_default_profile(params, side, trains_heads):
+    X = _digits(100, side)
     est = MCDCClustering(
         n_clusters=3, epochs=1, head_restarts=1, n_neighbors=5, random_state=0, **params
     ).fit(X)
@@ -307,8 +329,8 @@ def test_mcdc_auto_head_trains_heads_on_images_in_the_default_profile(params, tr
         np.testing.assert_array_equal(est.labels_, nearest_centre)
 
 
-def test_mcdc_auto_head_falls_back_to_kmeans_when_the_heads_collapse():
-    X = load_digits().data[:100] / 16
+def test_mcdc_auto_head_falls_back_to_kmeans_when_the_heads_collapse(digits100):
+    X = digits100
     est = MCDCClustering(
         n_clusters=3, epochs=1, head_restarts=1, n_neighbors=5, head_balance=0.0, random_state=0
     )
@@ -321,7 +343,6 @@ def test_mcdc_auto_head_falls_back_to_kmeans_when_the_heads_collapse():
     assert len(np.unique(est.labels_)) == 3
 
 
-# Digits are 8x8 images: the default head="auto" distils the heads there.
 DMAE_DIGITS = dict(
     n_clusters=3,
     hidden_dims=(16,),
@@ -334,20 +355,11 @@ DMAE_DIGITS = dict(
 )
 
 
-@pytest.fixture(scope="module")
-def digits100():
-    return load_digits().data[:100] / 16
-
-
-@pytest.mark.parametrize(
-    "params, distils",
-    [({}, True), ({"image_shape": None}, False), ({"profile": "paper"}, False)],
-    ids=["images", "tabular", "paper-profile"],
-)
+@pytest.mark.parametrize(**AUTO_HEAD_CASES)
 def test_dmae_auto_head_distils_the_heads_on_images_in_the_default_profile(
-    digits100, params, distils
+    params, side, trains_heads
 ):
-    X = digits100
+    X, distils = _digits(100, side), trains_heads
     est = DMAEClustering(**DMAE_DIGITS, **params).fit(X)
     assert (est.distillation_history_ is not None) == distils
     assert est.module_.head is None  # the mixture assigns, with or without distillation

@@ -22,7 +22,7 @@ from skdeepclust.dmae import _auto_pretrain_epochs
 from skdeepclust.metrics import accuracy_scorer, unsupervised_accuracy
 
 # head="mixture": these tests are about the mixture's own assignments, which the default
-# head="auto" replaces by the distilled heads' on images such as the digits.
+# head="auto" replaces by the distilled heads' on images of 16 pixels a side or more.
 SMALL = dict(
     hidden_dims=(16,), latent_dim=3, pretrain_epochs=3, epochs=2, n_neighbors=5, head="mixture"
 )

@@ -37,11 +37,9 @@ CASES = {
         ),
     ),
     "dmae-conv": (DMAEClustering, dict(TINY_DEEP, autoencoder="conv", latent_dim=4)),
-    # The default head="auto" distils consistency heads into the mixture on these images.
-    "dmae-distilled": (DMAEClustering, dict(TINY_DEEP, head="auto", head_restarts=2)),
+    "dmae-distilled": (DMAEClustering, dict(TINY_DEEP, head="distilled", head_restarts=2)),
     "mcdc": (MCDCClustering, TINY_MCDC),
-    # The default head="auto" trains the consistency heads on these images.
-    "mcdc-auto-head": (MCDCClustering, dict(TINY_MCDC, head="auto", head_restarts=2)),
+    "mcdc-heads": (MCDCClustering, dict(TINY_MCDC, head="consistency", head_restarts=2)),
     "mcdc-variational": (MCDCClustering, dict(TINY_MCDC, variational=True)),
     "mcdc-idec": (MCDCClustering, dict(TINY_MCDC, clustering_loss="idec", finetune_epochs=1)),
     "mcdc-conv": (MCDCClustering, dict(TINY_MCDC, autoencoder="conv", depth=2, latent_dim=4)),
