@@ -3,8 +3,9 @@
 Runs the plain autoencoder, ACAI, MCDC, MCDC+IDEC and MCDC+VAE with the same settings and seeds
 and prints, per method, the median and mean ± std of ACC, NMI, ARI and the fit time. Failed runs
 are reported, not averaged in. ``--head`` chooses what assigns the clusters for every method:
-the estimator's default "auto" (the consistency heads on images in the default profile, KMeans
-in the paper profile), "kmeans" (the paper's) or "consistency".
+the estimator's default "auto" (the consistency heads on images of 16 pixels a side or more in
+the default profile, KMeans otherwise: on the 8 x 8 digits and in the paper profile), "kmeans"
+(the paper's) or "consistency".
 
     python benchmarks/bench_mcdc.py --dataset digits --seeds 0 1 2
     python benchmarks/bench_mcdc.py --dataset digits --profile paper --epochs 30 --lr 1e-3

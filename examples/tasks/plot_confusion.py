@@ -26,7 +26,7 @@ if SMOKE:
 
 # %%
 # A deep DMAE with the default settings:
-budget = dict(pretrain_epochs=2, epochs=1, head_restarts=1) if SMOKE else {}
+budget = dict(pretrain_epochs=2, epochs=1) if SMOKE else {}
 est = DMAEClustering(n_clusters=10, random_state=0, **budget).fit(X)
 fig = plot_confusion(y, est.labels_)
 

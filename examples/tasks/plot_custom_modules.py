@@ -51,7 +51,6 @@ for name, params in architectures.items():
         n_clusters=10,
         pretrain_epochs=2 if SMOKE else 15,
         epochs=1 if SMOKE else 5,
-        head_restarts=1 if SMOKE else 5,
         random_state=0,
         **params,
     ).fit(X)
@@ -100,7 +99,6 @@ est = DMAEClustering(
     autoencoder=(encoder, decoder),
     pretrain_epochs=2 if SMOKE else 15,
     epochs=1 if SMOKE else 5,
-    head_restarts=1 if SMOKE else 5,
     random_state=0,
 ).fit(X)
 report = cluster_report(y, est.labels_)

@@ -31,7 +31,6 @@ dmae = DMAEClustering(
     n_clusters=10,
     pretrain_epochs=2 if SMOKE else 10,
     epochs=2 if SMOKE else 5,
-    head_restarts=1 if SMOKE else 5,
     random_state=0,
 ).fit(X)
 fig = plot_training_history(dmae)
