@@ -369,10 +369,14 @@ def test_dmae_auto_head_distils_the_heads_on_images_in_the_default_profile(
         np.testing.assert_array_equal(est.labels_, mixture.labels_)
         return
     assert "distillation_loss" in est.distillation_history_[-1]
-    # The same fit with the heads' own assignments: the distilled mixture carries their
-    # partition, which the mixture before distillation did not.
-    heads = clone(est).set_params(head="consistency").fit(X)
+    # The distilled heads are trained on the codes before the mixture's fine-tuning: the same
+    # fit with the heads' own assignments and no fine-tuning trains the same heads, and its
+    # labels are their partition. The distilled mixture carries that partition, which the
+    # mixture before distillation did not.
+    heads = clone(est).set_params(head="consistency", epochs=0).fit(X)
     np.testing.assert_array_equal(heads.head_objectives_, est.head_objectives_)
+    finetuned = clone(est).set_params(head="consistency").fit(X)
+    assert not np.array_equal(finetuned.head_objectives_, est.head_objectives_)
     distilled_agreement = adjusted_rand_score(heads.labels_, est.labels_)
     assert distilled_agreement > 0.9
     assert distilled_agreement > adjusted_rand_score(heads.labels_, mixture.labels_) + 0.1
