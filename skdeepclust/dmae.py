@@ -237,9 +237,9 @@ class DMAEClustering(BaseDeepClustering):
         cluster empty, "distilled" keeps the mixture's assignments (with a
         ``ConvergenceWarning``).
     head_restarts : int, default=5
-        Heads trained from different random weights with ``head="consistency"``. Their
-        clusters are matched to those of the head with the lowest label-free objective
-        (``head_objectives_``), and their probabilities averaged.
+        Heads trained from different random weights with ``head="consistency"`` or
+        ``"distilled"``. Their clusters are matched to those of the head with the lowest
+        label-free objective (``head_objectives_``), and their probabilities averaged.
     head_balance : float, default=5.0
         Weight of the consistency head's balance term (the negative entropy of the mean
         assignment), which keeps the heads from putting everything in one cluster and pulls the
