@@ -346,7 +346,9 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         self._progress(f"building the {self.n_neighbors}-NN graph of {X.shape[0]} samples on {on}")
         return neighbor_graph(X, self.n_neighbors, device=device)
 
-    def _fit_consistency_head(self, H: np.ndarray, graph, *, seed: int) -> ConsensusHead:
+    def _fit_consistency_head(
+        self, H: np.ndarray, graph, *, seed: int, phase_suffix: str = ""
+    ) -> ConsensusHead:
         """Train ``head_restarts`` consistency heads on the codes ``H``; return their consensus.
 
         Every restart starts from other random weights. The restarts' objectives
@@ -356,7 +358,8 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         matched to its clusters before their probabilities are averaged. With
         ``head_overclustering`` m > 1 each head has ``m * n_clusters`` clusters, and the
         consensus's are merged into ``n_clusters`` groups of about m along ``graph``
-        (:func:`~skdeepclust.nn.heads.merge_clusters`).
+        (:func:`~skdeepclust.nn.heads.merge_clusters`). ``phase_suffix`` tells the progress
+        output and the checkpoints apart when a fit trains several sets of heads.
         """
         n_head_clusters = self.head_overclustering * self.n_clusters
         batch_size = min(_HEAD_BATCH_SIZE, graph.nnz)
@@ -368,7 +371,8 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         heads, labels, objectives = [], [], []
         for restart in range(self.head_restarts):
             self._progress(
-                f"training consistency head {restart + 1}/{self.head_restarts} for {epochs} epochs"
+                f"training consistency head {restart + 1}/{self.head_restarts}{phase_suffix} "
+                f"for {epochs} epochs"
             )
             restart_seed = seed + restart
             with self._seeded(restart_seed):
@@ -377,7 +381,7 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
             net = ConsistencyNet(
                 head,
                 **self._net_kwargs(
-                    phase=f"consistency head {restart + 1}",
+                    phase=f"consistency head {restart + 1}{phase_suffix}",
                     seed=restart_seed,
                     max_epochs=epochs,
                     lr=_HEAD_LR,

@@ -245,3 +245,33 @@ def test_fresh_fit_deletes_stale_checkpoints(X, tmp_path):
 def test_checkpoint_every_is_validated(X, every):
     with pytest.raises(ValueError, match="checkpoint_every"):
         DMAEClustering(checkpoint_every=every).fit(X)
+
+
+def test_resume_after_a_snapshot_keeps_the_snapshot_codes(X, tmp_path, monkeypatch):
+    # The automatic pretraining (40 epochs with these budgets) is shorter than the distilled
+    # heads' minimum (42): the codes of epoch 40 are a snapshot, which a fit resumed after
+    # that epoch must read from the checkpoint.
+    monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 30)
+    monkeypatch.setattr("skdeepclust.dmae._DISTILLED_PRETRAIN_EPOCHS", 42)
+    candidates = []
+    choose = DMAEClustering._most_consistent_heads
+
+    def recording(est, codes, graph, *, seed):
+        candidates.append(codes)
+        return choose(est, codes, graph, seed=seed)
+
+    monkeypatch.setattr(DMAEClustering, "_most_consistent_heads", recording)
+    settings = dict(
+        DMAE, head="distilled", head_restarts=1, pretrain_epochs="auto", checkpoint_dir=tmp_path
+    )
+    reference = DMAEClustering(**settings).fit(X)
+    est = DMAEClustering(**settings, callbacks=[InterruptAt("pretraining", 41)])
+    with pytest.raises(Interrupted):
+        est.fit(X)
+    resumed = DMAEClustering(**settings).fit(X, resume_from=tmp_path)
+    assert_same_fit(resumed, reference)
+    assert resumed.head_pretrain_epoch_ == reference.head_pretrain_epoch_
+    first, last = candidates[0], candidates[-1]
+    assert sorted(first) == sorted(last) == [40, 42]
+    for epoch in (40, 42):
+        np.testing.assert_array_equal(last[epoch], first[epoch])

@@ -390,3 +390,32 @@ def test_dmae_distillation_keeps_the_mixture_when_the_heads_collapse(digits100):
     assert est.distillation_history_ is None and est.module_.head is None
     mixture = clone(est).set_params(head="mixture").fit(X)
     np.testing.assert_array_equal(est.labels_, mixture.labels_)
+
+
+def test_dmae_distilled_heads_learn_from_the_more_consistent_pretraining_epoch(
+    digits100, monkeypatch
+):
+    # Small budgets so that the automatic one (40 epochs here) is shorter than the distilled
+    # heads' minimum: the heads then learn from the codes of epochs 40 and 42.
+    monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 30)
+    monkeypatch.setattr("skdeepclust.dmae._DISTILLED_PRETRAIN_EPOCHS", 42)
+    params = dict(DMAE_DIGITS, head="distilled", head_restarts=3, pretrain_epochs="auto")
+    est = DMAEClustering(**params).fit(digits100)
+    assert len(est.pretrain_history_) == 42
+    # Each candidate's heads are those of a fit pretrained for exactly its epochs (the same
+    # random streams up to there), which has one candidate only.
+    single = {
+        epochs: DMAEClustering(**dict(params, pretrain_epochs=epochs)).fit(digits100)
+        for epochs in (40, 42)
+    }
+    medians = {epochs: np.median(fit.head_objectives_) for epochs, fit in single.items()}
+    assert medians[40] != medians[42]
+    best = min(medians, key=medians.get)
+    assert est.head_pretrain_epoch_ == best
+    assert {fit.head_pretrain_epoch_ for fit in single.values()} == {40, 42}
+    np.testing.assert_array_equal(est.head_objectives_, single[best].head_objectives_)
+
+
+def test_dmae_head_pretrain_epoch_is_none_without_distilled_heads(digits100):
+    est = DMAEClustering(**dict(DMAE_DIGITS, head="consistency")).fit(digits100)
+    assert est.head_pretrain_epoch_ is None

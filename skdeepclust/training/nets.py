@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
+from .data import take_rows
 from .losses import neighbor_consistency_loss, neighbor_embedding_loss, scale_penalty
 
 __all__ = [
@@ -147,8 +148,16 @@ class RepresentationNet(UnsupervisedNet):
     batch (the heads of the first edges: a random subset, edges being drawn at random). The
     encoder still sees every sample; only the decoder's share of the cost shrinks.
 
+    ``snapshot_epochs`` names epochs (counted from 1) after which the codes of every training
+    sample, in order and in eval mode, are kept in ``snapshots_`` (a dict from epoch to a CPU
+    tensor), so that a caller can use the encoder of an earlier epoch without a second
+    training. The snapshots are part of the phase's checkpoints.
+
     The module must expose ``encoder`` and ``decoder`` (the decoder may be None).
     """
+
+    # The training state a resumed phase needs (see skdeepclust.training.checkpoint).
+    _checkpoint_attributes = ("snapshots_",)
 
     def __init__(
         self,
@@ -158,6 +167,7 @@ class RepresentationNet(UnsupervisedNet):
         negative_sample_rate=5,
         feature_map=None,
         reconstruction_samples=None,
+        snapshot_epochs=(),
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -166,6 +176,37 @@ class RepresentationNet(UnsupervisedNet):
         self.curve = curve
         self.negative_sample_rate = negative_sample_rate
         self.feature_map = feature_map
+        self.snapshot_epochs = snapshot_epochs
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        # Edge and batch datasets hold the samples in ``X``.
+        self.train_X_ = getattr(X, "X", X)
+        self.snapshots_ = {}
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        epoch = len(self.history)
+        if epoch in self.snapshot_epochs:
+            self.snapshots_[epoch] = self._encode_all(self.train_X_)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        # The training data must not be kept (nor pickled) with the net.
+        self.train_X_ = None
+        super().on_train_end(net, X=X, y=y, **kwargs)
+
+    @torch.no_grad()
+    def _encode_all(self, X, batch_size: int = 1024) -> torch.Tensor:
+        self._set_training(False)
+        encoder = self._autoencoder().encoder
+        codes = torch.cat(
+            [
+                encoder(take_rows(X, slice(start, start + batch_size)).to(self.device)).cpu()
+                for start in range(0, X.shape[0], batch_size)
+            ]
+        )
+        self._set_training(True)
+        return codes
 
     def _autoencoder(self):
         return self.module_
