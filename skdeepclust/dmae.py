@@ -542,7 +542,8 @@ class DMAEClustering(BaseDeepClustering):
                         and epochs < _DISTILLED_PRETRAIN_EPOCHS
                     ):
                         snapshots, epochs = (epochs,), _DISTILLED_PRETRAIN_EPOCHS
-                    self._progress(f"pretraining ({pretrain}) for {epochs} epochs")
+                    kept = f", keeping the codes of epoch {snapshots[0]}" if snapshots else ""
+                    self._progress(f"pretraining ({pretrain}) for {epochs} epochs{kept}")
                     optimizer, optimizer_kwargs = profile["pretrain_optimizer"]
                     net = RepresentationNet(
                         autoencoder,
@@ -666,6 +667,11 @@ class DMAEClustering(BaseDeepClustering):
                 labels = self._map_batches(heads, H).argmax(1)
                 best = (score, epoch, self.head_objectives_, labels)
         _, self.head_pretrain_epoch_, self.head_objectives_, labels = best
+        if len(candidates) > 1:
+            self._progress(
+                f"keeping the heads of pretraining epoch {self.head_pretrain_epoch_} "
+                f"(lowest median objective, {best[0]:.4f})"
+            )
         return labels
 
     def _resolve_head(self, deep: bool, image_shape) -> str:
