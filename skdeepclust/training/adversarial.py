@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from skorch.utils import TeeGenerator
 from torch import nn
 
-from .data import take_rows
+from .data import map_rows
 from .losses import neighbor_embedding_loss
 from .nets import UnsupervisedNet
 
@@ -364,16 +364,13 @@ class IDECNet(MixingNet):
         yield from self.module_.named_parameters()
         yield from self.assignment_.named_parameters()
 
-    @torch.no_grad()
     def soft_assignments(self, X, batch_size: int = 1024) -> torch.Tensor:
         """``Q`` for every row of ``X`` (array or sparse matrix), in order, in eval mode."""
         self._set_training(False)
         encoder = self.module_.encoder
-        rows = []
-        for start in range(0, X.shape[0], batch_size):
-            xb = take_rows(X, slice(start, start + batch_size)).to(self.device)
-            rows.append(self.assignment_(encoder(xb)))
-        return torch.cat(rows)
+        return map_rows(
+            lambda x: self.assignment_(encoder(x)), X, device=self.device, batch_size=batch_size
+        )
 
     def _update_target(self) -> None:
         q = self.soft_assignments(self.train_X_)

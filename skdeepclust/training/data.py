@@ -22,6 +22,7 @@ __all__ = [
     "batch_loader",
     "edge_batches_per_epoch",
     "edge_loader",
+    "map_rows",
     "take_rows",
     "with_min_graph_steps",
 ]
@@ -41,6 +42,17 @@ def take_rows(X, index) -> torch.Tensor:
     rows = np.ascontiguousarray(rows, dtype=np.float32)
     # A slice of a read-only memmap is a read-only view; torch needs a writeable batch.
     return torch.from_numpy(rows if rows.flags.writeable else rows.copy())
+
+
+@torch.no_grad()
+def map_rows(fn, X, *, device, batch_size: int = 1024) -> torch.Tensor:
+    """``fn`` applied to the rows of ``X`` in batches on ``device``, concatenated in order."""
+    return torch.cat(
+        [
+            fn(take_rows(X, slice(start, start + batch_size)).to(device))
+            for start in range(0, X.shape[0], batch_size)
+        ]
+    )
 
 
 class BatchDataset(Dataset):

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
-from .data import take_rows
+from .data import map_rows
 from .losses import neighbor_consistency_loss, neighbor_embedding_loss, scale_penalty
 
 __all__ = [
@@ -188,25 +188,15 @@ class RepresentationNet(UnsupervisedNet):
         super().on_epoch_end(net, **kwargs)
         epoch = len(self.history)
         if epoch in self.snapshot_epochs:
-            self.snapshots_[epoch] = self._encode_all(self.train_X_)
+            # Eval mode for the codes; the next training step switches back.
+            self._set_training(False)
+            encoder = self._autoencoder().encoder
+            self.snapshots_[epoch] = map_rows(encoder, self.train_X_, device=self.device).cpu()
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         # The training data must not be kept (nor pickled) with the net.
         self.train_X_ = None
         super().on_train_end(net, X=X, y=y, **kwargs)
-
-    @torch.no_grad()
-    def _encode_all(self, X, batch_size: int = 1024) -> torch.Tensor:
-        self._set_training(False)
-        encoder = self._autoencoder().encoder
-        codes = torch.cat(
-            [
-                encoder(take_rows(X, slice(start, start + batch_size)).to(self.device)).cpu()
-                for start in range(0, X.shape[0], batch_size)
-            ]
-        )
-        self._set_training(True)
-        return codes
 
     def _autoencoder(self):
         return self.module_
