@@ -68,14 +68,6 @@ _PROFILES = {
     ),
 }
 
-# With head="distilled", graph pretraining and the automatic budget, pretraining runs at least
-# this many epochs, and when the automatic budget is shorter the heads also learn from the codes
-# of its last epoch; the heads of the more consistent codes are kept (_most_consistent_heads).
-# Fashion-MNIST, 5 seeds (5 automatic epochs): the heads on the codes of epoch 10 beat those of
-# epoch 5 on four seeds (NMI +0.002 to +0.029) and collapsed on one (0.559 against 0.659); the
-# median restart objective picked the better codes on all five.
-_DISTILLED_PRETRAIN_EPOCHS = 10
-
 # Distilling the consistency heads' partition into the mixture (``head="distilled"``), as probed
 # on Fashion-MNIST (3 seeds): Adam 3e-4 on batches of 256 samples; one epoch (274 steps)
 # reproduced the heads' ACC / NMI as well as five did. Small data get at least 300 steps.
@@ -534,14 +526,12 @@ class DMAEClustering(BaseDeepClustering):
                     epochs = (
                         auto_epochs if self.pretrain_epochs == "auto" else self.pretrain_epochs
                     )
-                    snapshots = ()
-                    if (
+                    snapshots, epochs = self._heads_epochs(
+                        epochs,
                         head == "distilled"
                         and pretrain == "graph"
-                        and self.pretrain_epochs == "auto"
-                        and epochs < _DISTILLED_PRETRAIN_EPOCHS
-                    ):
-                        snapshots, epochs = (epochs,), _DISTILLED_PRETRAIN_EPOCHS
+                        and self.pretrain_epochs == "auto",
+                    )
                     kept = f", keeping the codes of epoch {snapshots[0]}" if snapshots else ""
                     self._progress(f"pretraining ({pretrain}) for {epochs} epochs{kept}")
                     optimizer, optimizer_kwargs = profile["pretrain_optimizer"]
@@ -591,9 +581,10 @@ class DMAEClustering(BaseDeepClustering):
                     # merges the groups the heads would split. On Fashion-MNIST (one fit, three
                     # heads' seeds) they gave 0.698-0.702 ACC / 0.656-0.658 NMI on these codes,
                     # against 0.601-0.655 / 0.626-0.646 on the fine-tuned ones.
-                    head_labels = self._most_consistent_heads(
+                    heads, codes = self._most_consistent_heads(
                         candidates, head_graph, seed=seed + 2
                     )
+                    head_labels = self._map_batches(heads, codes).argmax(1)
                 centers, labels = self._initial_partition(H, V, rng)
                 precisions = (
                     precisions_from_partition(H, labels, self.n_clusters)
@@ -649,30 +640,6 @@ class DMAEClustering(BaseDeepClustering):
             self.labels_ = self._assignments(X).argmax(1).astype(np.int64)
             self.n_iter_ = epochs
         return self
-
-    def _most_consistent_heads(self, candidates: dict, graph, *, seed: int) -> np.ndarray:
-        """Train the heads on each candidate's codes; return the labels of the most consistent.
-
-        ``candidates`` maps pretraining epochs to the codes of that epoch. The heads of the
-        candidate with the lowest median restart objective win (the objective needs no labels;
-        the median, unlike the minimum, is not swayed by one lucky restart): their objectives
-        go to ``head_objectives_`` and the epoch to ``head_pretrain_epoch_``.
-        """
-        best = None
-        for epoch, H in candidates.items():
-            at = "" if epoch == max(candidates) else f" at pretraining epoch {epoch}"
-            heads = self._fit_consistency_head(H, graph, seed=seed, phase_suffix=at)
-            score = float(np.median(self.head_objectives_))
-            if best is None or score < best[0]:
-                labels = self._map_batches(heads, H).argmax(1)
-                best = (score, epoch, self.head_objectives_, labels)
-        _, self.head_pretrain_epoch_, self.head_objectives_, labels = best
-        if len(candidates) > 1:
-            self._progress(
-                f"keeping the heads of pretraining epoch {self.head_pretrain_epoch_} "
-                f"(lowest median objective, {best[0]:.4f})"
-            )
-        return labels
 
     def _resolve_head(self, deep: bool, image_shape) -> str:
         if self.head != "auto":

@@ -66,7 +66,7 @@ from .nn.autoencoders import is_custom_autoencoder
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT = "skdeepclust-model"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """Version of the file layout; :func:`load` refuses files with another version."""
 
 _MANIFEST = "manifest.json"
@@ -315,6 +315,7 @@ _KINDS: dict[str, _Kind] = {
             "labels_",
             "cluster_centers_",
             "head_objectives_",
+            "head_pretrain_epoch_",
             "latent_mean_",
             "latent_components_",
             "latent_scale_",

@@ -247,31 +247,51 @@ def test_checkpoint_every_is_validated(X, every):
         DMAEClustering(checkpoint_every=every).fit(X)
 
 
-def test_resume_after_a_snapshot_keeps_the_snapshot_codes(X, tmp_path, monkeypatch):
-    # The automatic pretraining (40 epochs with these budgets) is shorter than the distilled
-    # heads' minimum (42): the codes of epoch 40 are a snapshot, which a fit resumed after
-    # that epoch must read from the checkpoint.
+# The automatic budget on these 120 digits with 30 graph steps at least: 40 pretraining epochs
+# (DMAE), 60 epochs of mixing training (MCDC).
+SNAPSHOT_CASES = {
+    "dmae": (
+        DMAEClustering,
+        dict(DMAE, head="distilled", pretrain_epochs="auto"),
+        "pretraining",
+        40,
+    ),
+    "mcdc": (
+        MCDCClustering,
+        dict(MCDC, head="consistency", clustering_loss=None, epochs="auto"),
+        "mixing training",
+        60,
+    ),
+}
+
+
+@pytest.mark.parametrize("key", list(SNAPSHOT_CASES))
+def test_resume_after_a_snapshot_keeps_the_snapshot(X, tmp_path, monkeypatch, key):
+    # The automatic budget is shorter than the heads' minimum (2 epochs more): the state of its
+    # last epoch is a snapshot, which a fit resumed after that epoch must read from the
+    # checkpoint.
+    cls, params, phase, auto = SNAPSHOT_CASES[key]
     monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 30)
-    monkeypatch.setattr("skdeepclust.dmae._DISTILLED_PRETRAIN_EPOCHS", 42)
+    monkeypatch.setattr("skdeepclust._base._HEADS_MIN_EPOCHS", auto + 2)
     candidates = []
-    choose = DMAEClustering._most_consistent_heads
+    choose = cls._most_consistent_heads
 
     def recording(est, codes, graph, *, seed):
+        # MCDC passes functions that load each epoch's weights: what they return is recorded.
+        codes = {e: c() if callable(c) else c for e, c in codes.items()}
         candidates.append(codes)
         return choose(est, codes, graph, seed=seed)
 
-    monkeypatch.setattr(DMAEClustering, "_most_consistent_heads", recording)
-    settings = dict(
-        DMAE, head="distilled", head_restarts=1, pretrain_epochs="auto", checkpoint_dir=tmp_path
-    )
-    reference = DMAEClustering(**settings).fit(X)
-    est = DMAEClustering(**settings, callbacks=[InterruptAt("pretraining", 41)])
+    monkeypatch.setattr(cls, "_most_consistent_heads", recording)
+    settings = dict(params, head_restarts=1, checkpoint_dir=tmp_path)
+    reference = cls(**settings).fit(X)
+    est = cls(**settings, callbacks=[InterruptAt(phase, auto + 1)])
     with pytest.raises(Interrupted):
         est.fit(X)
-    resumed = DMAEClustering(**settings).fit(X, resume_from=tmp_path)
+    resumed = cls(**settings).fit(X, resume_from=tmp_path)
     assert_same_fit(resumed, reference)
     assert resumed.head_pretrain_epoch_ == reference.head_pretrain_epoch_
     first, last = candidates[0], candidates[-1]
-    assert sorted(first) == sorted(last) == [40, 42]
-    for epoch in (40, 42):
+    assert sorted(first) == sorted(last) == [auto, auto + 2]
+    for epoch in (auto, auto + 2):
         np.testing.assert_array_equal(last[epoch], first[epoch])

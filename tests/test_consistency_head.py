@@ -398,7 +398,7 @@ def test_dmae_distilled_heads_learn_from_the_more_consistent_pretraining_epoch(
     # Small budgets so that the automatic one (40 epochs here) is shorter than the distilled
     # heads' minimum: the heads then learn from the codes of epochs 40 and 42.
     monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 30)
-    monkeypatch.setattr("skdeepclust.dmae._DISTILLED_PRETRAIN_EPOCHS", 42)
+    monkeypatch.setattr("skdeepclust._base._HEADS_MIN_EPOCHS", 42)
     params = dict(DMAE_DIGITS, head="distilled", head_restarts=3, pretrain_epochs="auto")
     est = DMAEClustering(**params).fit(digits100)
     assert len(est.pretrain_history_) == 42
@@ -419,3 +419,50 @@ def test_dmae_distilled_heads_learn_from_the_more_consistent_pretraining_epoch(
 def test_dmae_head_pretrain_epoch_is_none_without_distilled_heads(digits100):
     est = DMAEClustering(**dict(DMAE_DIGITS, head="consistency")).fit(digits100)
     assert est.head_pretrain_epoch_ is None
+
+
+def test_mcdc_heads_choose_the_epoch_the_model_ends_at(digits100, monkeypatch):
+    # The automatic budget on 100 images is 60 epochs; with a minimum of 62 the heads learn
+    # from the weights of epochs 60 and 62, and the model ends at the more consistent epoch.
+    monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 30)
+    monkeypatch.setattr("skdeepclust._base._HEADS_MIN_EPOCHS", 62)
+    params = dict(n_clusters=3, head_restarts=3, n_neighbors=5, random_state=0)
+    est = MCDCClustering(**params).fit(digits100)
+    assert len(est.pretrain_history_) == est.n_iter_ == 62
+    # Each candidate is the fit trained for exactly its epochs (the same random streams up to
+    # there), which has one candidate only and ends there.
+    single = {
+        epochs: MCDCClustering(**params, epochs=epochs).fit(digits100) for epochs in (60, 62)
+    }
+    assert all(fit.head_pretrain_epoch_ is None for fit in single.values())
+    medians = {epochs: np.median(fit.head_objectives_) for epochs, fit in single.items()}
+    assert medians[60] != medians[62]
+    best = min(medians, key=medians.get)
+    chosen = single[best]
+    assert est.head_pretrain_epoch_ == best
+    np.testing.assert_array_equal(est.head_objectives_, chosen.head_objectives_)
+    np.testing.assert_array_equal(est.transform(digits100), chosen.transform(digits100))
+    np.testing.assert_array_equal(est.cluster_centers_, chosen.cluster_centers_)
+    np.testing.assert_array_equal(est.labels_, chosen.labels_)
+    np.testing.assert_array_equal(est.predict(digits100), chosen.labels_)
+    for name, tensor in est.critic_.state_dict().items():
+        torch.testing.assert_close(tensor, chosen.critic_.state_dict()[name], rtol=0, atol=0)
+    # The other candidate's model would have given other codes.
+    other = single[122 - best]
+    assert not np.array_equal(est.transform(digits100), other.transform(digits100))
+
+
+def test_mcdc_trains_one_set_of_heads_with_idec(digits100, monkeypatch):
+    # MCDC+IDEC's heads learn from the codes after the fine-tuning: no earlier epoch to keep.
+    monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 30)
+    monkeypatch.setattr("skdeepclust._base._HEADS_MIN_EPOCHS", 62)
+    est = MCDCClustering(
+        n_clusters=3,
+        head="consistency",
+        head_restarts=1,
+        n_neighbors=5,
+        clustering_loss="idec",
+        finetune_epochs=1,
+        random_state=0,
+    ).fit(digits100)
+    assert len(est.pretrain_history_) == 60 and est.head_pretrain_epoch_ is None

@@ -192,6 +192,22 @@ class MixingNet(UnsupervisedNet):
         self.critic_ = self.initialized_instance(self.critic, self.get_params_for("critic"))
         return self
 
+    def snapshot(self) -> dict:
+        """Copies of the autoencoder's and the critic's weights, on the CPU.
+
+        :meth:`load_snapshot` puts them back, so that a caller can end the training at an
+        earlier epoch (``snapshot_epochs``) without a second training.
+        """
+        return {
+            name: {key: value.detach().cpu().clone() for key, value in module.state_dict().items()}
+            for name, module in (("module", self.module_), ("critic", self.critic_))
+        }
+
+    def load_snapshot(self, weights: dict) -> None:
+        """Load weights that :meth:`snapshot` returned into the autoencoder and the critic."""
+        self.module_.load_state_dict(weights["module"])
+        self.critic_.load_state_dict(weights["critic"])
+
     def _autoencoder_parameters(self):
         """Parameters updated by the autoencoder's optimiser."""
         return self.module_.named_parameters()
@@ -331,6 +347,7 @@ class IDECNet(MixingNet):
 
     # The training state a resumed phase needs (see skdeepclust.training.checkpoint).
     _checkpoint_attributes = (
+        *MixingNet._checkpoint_attributes,
         "target_",
         "assignments_",
         "delta_labels_",

@@ -44,16 +44,36 @@ class UnsupervisedNet(NeuralNet):
         Arithmetic of the networks' forward and backward passes (:meth:`_forward`);
         ``"bfloat16"`` runs them under :func:`torch.autocast` while the parameters, the
         optimiser and every loss stay in float32.
+    snapshot_epochs : tuple of int, default=()
+        Epochs (counted from 1) after which :meth:`snapshot` is kept in ``snapshots_`` (a dict
+        from epoch to what it returned), so that a caller can use the state of an earlier epoch
+        without a second training. The snapshots are part of the phase's checkpoints.
     """
 
-    def __init__(self, *args, phase="training", augment=None, precision="float32", **kwargs):
+    # The training state a resumed phase needs (see skdeepclust.training.checkpoint).
+    _checkpoint_attributes = ("snapshots_",)
+
+    def __init__(
+        self,
+        *args,
+        phase="training",
+        augment=None,
+        precision="float32",
+        snapshot_epochs=(),
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.phase = phase
         self.augment = augment
         self.precision = precision
+        self.snapshot_epochs = snapshot_epochs
 
     def losses(self, X, index) -> dict:
         raise NotImplementedError
+
+    def snapshot(self):
+        """What ``snapshot_epochs`` keep of the current epoch (subclasses define it)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no snapshots.")
 
     def _augmented(self, X):
         return X if self.augment is None else self.augment(X)
@@ -92,12 +112,18 @@ class UnsupervisedNet(NeuralNet):
                 self.history.record_batch(name, term.item())
         return {"loss": loss, "y_pred": None}
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.snapshots_ = {}
+
     def on_epoch_end(self, net, **kwargs):
         batches = self.history[-1, "batches"]
         if batches:
             for name in batches[0]:
                 if name not in ("train_loss", "train_batch_size"):
                     self.history.record(name, float(np.mean([b[name] for b in batches])))
+        if len(self.history) in self.snapshot_epochs:
+            self.snapshots_[len(self.history)] = self.snapshot()
         super().on_epoch_end(net, **kwargs)
 
     # ---- interruptions -----------------------------------------------------------------------
@@ -148,16 +174,11 @@ class RepresentationNet(UnsupervisedNet):
     batch (the heads of the first edges: a random subset, edges being drawn at random). The
     encoder still sees every sample; only the decoder's share of the cost shrinks.
 
-    ``snapshot_epochs`` names epochs (counted from 1) after which the codes of every training
-    sample, in order and in eval mode, are kept in ``snapshots_`` (a dict from epoch to a CPU
-    tensor), so that a caller can use the encoder of an earlier epoch without a second
-    training. The snapshots are part of the phase's checkpoints.
+    Its :meth:`snapshot` is the codes of every training sample, in order and in eval mode (a
+    CPU tensor), for a caller that uses the encoder of an earlier epoch (``snapshot_epochs``).
 
     The module must expose ``encoder`` and ``decoder`` (the decoder may be None).
     """
-
-    # The training state a resumed phase needs (see skdeepclust.training.checkpoint).
-    _checkpoint_attributes = ("snapshots_",)
 
     def __init__(
         self,
@@ -167,7 +188,6 @@ class RepresentationNet(UnsupervisedNet):
         negative_sample_rate=5,
         feature_map=None,
         reconstruction_samples=None,
-        snapshot_epochs=(),
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -176,22 +196,17 @@ class RepresentationNet(UnsupervisedNet):
         self.curve = curve
         self.negative_sample_rate = negative_sample_rate
         self.feature_map = feature_map
-        self.snapshot_epochs = snapshot_epochs
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         # Edge and batch datasets hold the samples in ``X``.
         self.train_X_ = getattr(X, "X", X)
-        self.snapshots_ = {}
 
-    def on_epoch_end(self, net, **kwargs):
-        super().on_epoch_end(net, **kwargs)
-        epoch = len(self.history)
-        if epoch in self.snapshot_epochs:
-            # Eval mode for the codes; the next training step switches back.
-            self._set_training(False)
-            encoder = self._autoencoder().encoder
-            self.snapshots_[epoch] = map_rows(encoder, self.train_X_, device=self.device).cpu()
+    def snapshot(self) -> torch.Tensor:
+        # Eval mode for the codes; the next training step switches back.
+        self._set_training(False)
+        encoder = self._autoencoder().encoder
+        return map_rows(encoder, self.train_X_, device=self.device).cpu()
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         # The training data must not be kept (nor pickled) with the net.
