@@ -51,7 +51,7 @@ _HEAD_LR = 1e-3
 # too and the heads choose between the two (_most_consistent_heads). Fashion-MNIST (5 automatic
 # epochs): DMAE's heads on the codes of 10 epochs beat those of 5 on four seeds of five (NMI
 # +0.002 to +0.029) and collapsed on one, where the median restart objective kept the 5 epochs'
-# heads; MCDC's beat them on three seeds of three (NMI +0.001 to +0.050), and the objective
+# heads; MCDC's beat them on five seeds of five (NMI +0.001 to +0.050), and the objective
 # chose them each time. 15 and 20 epochs gave DMAE no more (docs/benchmarks.md, session 23).
 _HEADS_MIN_EPOCHS = 10
 

@@ -192,7 +192,8 @@ class MCDCClustering(BaseDeepClustering):
         and no clustering loss, a budget under 10 epochs becomes 10 epochs whose model may end
         at the budget's last epoch: the heads are trained on the codes of both, and the
         weights whose heads have the lower median objective are kept (``head_pretrain_epoch_``).
-        On Fashion-MNIST (3 seeds) 10 epochs gave the heads better codes on every seed.
+        On Fashion-MNIST (5 seeds) 10 epochs gave the heads better codes on every seed
+        (median ACC / NMI 0.679 / 0.650 against 0.664 / 0.644).
     finetune_epochs : int or "auto", default="auto"
         Maximum epochs of the IDEC fine-tuning (it stops earlier once fewer than 0.1 % of the
         labels change between target updates); "auto" is a quarter of ``epochs``.
