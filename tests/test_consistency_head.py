@@ -393,7 +393,7 @@ def test_dmae_distillation_keeps_the_mixture_when_the_heads_collapse(digits100):
 
 
 def test_dmae_distilled_heads_learn_from_the_more_consistent_pretraining_epoch(
-    digits100, monkeypatch
+    digits100, monkeypatch, tmp_path
 ):
     # Small budgets so that the automatic one (40 epochs here) is shorter than the distilled
     # heads' minimum: the heads then learn from the codes of epochs 40 and 42.
@@ -414,6 +414,8 @@ def test_dmae_distilled_heads_learn_from_the_more_consistent_pretraining_epoch(
     assert est.head_pretrain_epoch_ == best
     assert {fit.head_pretrain_epoch_ for fit in single.values()} == {40, 42}
     np.testing.assert_array_equal(est.head_objectives_, single[best].head_objectives_)
+    est.save(tmp_path / "model.skdc")
+    assert DMAEClustering.load(tmp_path / "model.skdc").head_pretrain_epoch_ == best
 
 
 def test_dmae_head_pretrain_epoch_is_none_without_distilled_heads(digits100):
@@ -421,7 +423,7 @@ def test_dmae_head_pretrain_epoch_is_none_without_distilled_heads(digits100):
     assert est.head_pretrain_epoch_ is None
 
 
-def test_mcdc_heads_choose_the_epoch_the_model_ends_at(digits100, monkeypatch):
+def test_mcdc_heads_choose_the_epoch_the_model_ends_at(digits100, monkeypatch, tmp_path):
     # The automatic budget on 100 images is 60 epochs; with a minimum of 62 the heads learn
     # from the weights of epochs 60 and 62, and the model ends at the more consistent epoch.
     monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 30)
@@ -450,6 +452,10 @@ def test_mcdc_heads_choose_the_epoch_the_model_ends_at(digits100, monkeypatch):
     # The other candidate's model would have given other codes.
     other = single[122 - best]
     assert not np.array_equal(est.transform(digits100), other.transform(digits100))
+    est.save(tmp_path / "model.skdc")
+    loaded = MCDCClustering.load(tmp_path / "model.skdc")
+    assert loaded.head_pretrain_epoch_ == best
+    np.testing.assert_array_equal(loaded.predict(digits100), est.labels_)
 
 
 def test_mcdc_trains_one_set_of_heads_with_idec(digits100, monkeypatch):
