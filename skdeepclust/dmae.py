@@ -563,8 +563,7 @@ class DMAEClustering(BaseDeepClustering):
                     self._train_phase(net, dataset, seed=seed)
                     self.pretrain_history_ = net.history
                     candidates = {
-                        e: codes.cpu().numpy()
-                        for e, codes in getattr(net, "snapshots_", {}).items()
+                        e: codes.numpy() for e, codes in getattr(net, "snapshots_", {}).items()
                     }
                 self.encoder_ = autoencoder.encoder
 

@@ -579,9 +579,12 @@ class MCDCClustering(BaseDeepClustering):
                 whiten = not settings["graph"] if self.whiten == "auto" else self.whiten
                 self.head_ = self.head_objectives_ = self.head_pretrain_epoch_ = None
                 if snapshots:
-                    # The heads choose the epoch the model ends at: its weights are loaded back.
-                    weights = {**getattr(net, "snapshots_", {}), len(net.history): net.snapshot()}
-                    self.head_, _ = self._most_consistent_heads(
+                    # The heads choose the epoch the model ends at. The last epoch is the last
+                    # candidate, so its weights and whitening stay in place; an earlier
+                    # epoch's are loaded back.
+                    last = len(net.history)
+                    weights = {**getattr(net, "snapshots_", {}), last: net.snapshot()}
+                    self.head_, W = self._most_consistent_heads(
                         {
                             epoch: partial(self._whitened_codes_at, net, w, X, whiten)
                             for epoch, w in weights.items()
@@ -589,8 +592,12 @@ class MCDCClustering(BaseDeepClustering):
                         graph,
                         seed=seed + 2,
                     )
-                    net.load_snapshot(weights[self.head_pretrain_epoch_])
-                W = self._whitened_codes_at(net, None, X, whiten)
+                    if self.head_pretrain_epoch_ != last:
+                        W = self._whitened_codes_at(
+                            net, weights[self.head_pretrain_epoch_], X, whiten
+                        )
+                else:
+                    W = self._whitened_codes_at(net, None, X, whiten)
                 kmeans = self._kmeans(W, self.n_clusters, n_init=self.kmeans_n_init, seed=seed)
                 self.cluster_centers_ = kmeans.cluster_centers_.astype(np.float32)
                 labels = kmeans.labels_
