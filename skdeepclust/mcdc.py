@@ -360,7 +360,10 @@ class MCDCClustering(BaseDeepClustering):
     budget: after 15 epochs the plain autoencoder beat ACAI and MCDC (median ACC 0.801, 0.754,
     0.767; 3 seeds); after 150 epochs (5 seeds, about 150 s a fit) MCDC beat ACAI in NMI on
     every seed (medians ACC / NMI 0.886 / 0.840 against 0.872 / 0.829); the paper trains for
-    400 epochs.
+    400 epochs. On Fashion-MNIST with the default profile and its heads (3 seeds), ACAI and
+    MCDC both beat the plain graph autoencoder (median ACC / NMI 0.679 / 0.639 and 0.676 /
+    0.649 against 0.612 / 0.627), and KMeans on the three models' codes ties (about 0.59 /
+    0.64).
 
     :meth:`score` is the negative fraction of the variance of the codes left unexplained by
     the clusters, comparable across ``mixing_weight``, ``lambda_adv`` and architectures.
