@@ -16,21 +16,22 @@ def moons():
 
 
 @pytest.mark.parametrize(
-    "Estimator, sample_budget",
-    # The epochs each estimator's sample-count rule gives 200 samples.
-    [(DMAEClustering, 40), (MCDCClustering, 85)],
+    "Estimator, sample_budget, floor",
+    # The epochs each estimator's sample-count rule gives 200 samples, and its floor of steps
+    # (MCDC's is 3.2 times DMAE's).
+    [(DMAEClustering, 40, 300), (MCDCClustering, 85, 960)],
 )
-def test_small_graph_gets_the_step_floor(Estimator, sample_budget, moons, monkeypatch):
+def test_small_graph_gets_the_step_floor(Estimator, sample_budget, floor, moons, monkeypatch):
     # The default's 2,250 steps would take seconds.
     monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 300)
     # Two neighbours: an epoch is a few batches of edges, so the sample-count budget runs
-    # fewer than 300 steps.
+    # fewer steps than the floor.
     est = Estimator(2, **TINY).fit(moons)
     history = est.pretrain_history_
     per_epoch = len(history[-1]["batches"])
     steps = sum(len(epoch["batches"]) for epoch in history)
     assert len(history) > sample_budget
-    assert 300 <= steps < 300 + per_epoch
+    assert floor <= steps < floor + per_epoch
     if Estimator is DMAEClustering:
         # DMAE's automatic fine-tuning is an eighth of its automatic pretraining.
         assert len(est.net_.history) == len(history) // 8

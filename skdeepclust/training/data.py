@@ -165,11 +165,13 @@ def edge_batches_per_epoch(graph: sp.spmatrix, batch_size: int) -> int:
     return math.ceil(graph.nnz / batch_size)
 
 
-def with_min_graph_steps(epochs: int, steps_per_epoch: int, max_epochs: int = 500) -> int:
-    """Raise an automatic epoch budget of graph training to ``MIN_GRAPH_STEPS`` batches.
+def with_min_graph_steps(
+    epochs: int, steps_per_epoch: int, max_epochs: int = 500, scale: float = 1.0
+) -> int:
+    """Raise an automatic epoch budget of graph training to ``scale * MIN_GRAPH_STEPS`` batches.
 
     ``steps_per_epoch`` is the number of batches of edges in an epoch; the result never exceeds
     ``max_epochs`` (unless ``epochs`` already does).
     """
-    floor = min(math.ceil(MIN_GRAPH_STEPS / steps_per_epoch), max_epochs)
+    floor = min(math.ceil(scale * MIN_GRAPH_STEPS / steps_per_epoch), max_epochs)
     return max(epochs, floor)
