@@ -190,16 +190,16 @@ class MCDCClustering(BaseDeepClustering):
     variational : bool, default=False
         Train a VAE (reparameterised latent, KL term); codes are the posterior means.
     epochs : int or "auto", default="auto"
-        Epochs of the mixing training. "auto": 400 in the paper profile, else a budget from
-        the number of samples: ``1200 / sqrt(n_samples)`` epochs of graph edges, clipped to
-        [3, 60] but at least 7,200 batches of edges (100 epochs for 1,797 digits, 206 for two
-        moons of 1,000 points, 5 for 70,000 images), or ``100000 / n_samples`` epochs of
-        samples without the graph, clipped to [5, 200]. With the consistency heads, the graph
-        and no clustering loss, a budget under 10 epochs becomes 10 epochs whose model may end
-        at the budget's last epoch: the heads are trained on the codes of both, and the
-        weights whose heads have the lower median objective are kept (``head_pretrain_epoch_``).
-        On Fashion-MNIST (5 seeds) 10 epochs gave the heads better codes on every seed
-        (median ACC / NMI 0.679 / 0.650 against 0.664 / 0.644).
+        Epochs of the mixing training. "auto": 400 in the paper profile, else a budget from the
+        number of samples: ``1200 / sqrt(n_samples)`` epochs of graph edges, clipped to [3, 60]
+        but at least 7,200 batches of edges within 500 epochs (100 epochs for 1,797 digits, 206
+        for two moons of 1,000 points, 500 for the 178 wines, 5 for 70,000 images), or
+        ``100000 / n_samples`` epochs of samples without the graph, clipped to [5, 200]. With the
+        consistency heads, the graph and no clustering loss, a budget under 10 epochs becomes
+        10 epochs whose model may end at the budget's last epoch: the heads are trained on the
+        codes of both, and the weights whose heads have the lower median objective are kept
+        (``head_pretrain_epoch_``). On Fashion-MNIST (5 seeds) 10 epochs gave the heads better
+        codes on every seed (median ACC / NMI 0.679 / 0.650 against 0.664 / 0.644).
     finetune_epochs : int or "auto", default="auto"
         Maximum epochs of the IDEC fine-tuning (it stops earlier once fewer than 0.1 % of the
         labels change between target updates); "auto" is a quarter of ``epochs``.
@@ -350,27 +350,26 @@ class MCDCClustering(BaseDeepClustering):
     Notes
     -----
     Profiles fill the parameters left at None / "auto". "paper": MCDC as published, the ACAI
-    convolutional autoencoder with ``depth=16`` and 16 latent channels for images (fewer
-    for small images, see ``latent_dim``; an MLP (500, 500, 2000) with 10 latent dimensions
-    for tabular data), Adam with lr 1e-4, batches of 64, 400 epochs, whitened codes, no
-    graph and no augmentation. "default": the MCDC losses plus the neighbour-graph term,
-    with small random rotations and shifts of images, an MLP (256, 256) with 10 latent
-    dimensions (``depth=8`` and 4 latent channels if "conv" is asked for), Adam with lr
-    2e-3, an epoch budget from the data size, unwhitened codes and (on images) the
-    consistency heads. On sklearn's digits (X / 16, 10 seeds, 2 CPU cores) the default
-    profile trains 100 epochs (the floor of 7,200 graph steps) and reaches a median ACC / NMI
-    of 0.956 / 0.933 in 38 s, against 0.953 / 0.926 for ACAI (``mixing_weight=0``; MCDC ahead
-    on 6 seeds, level on 2). With the earlier floor of 2,250 steps (32 epochs) the two tied
-    (0.946 / 0.914 against 0.948 / 0.919) and two moons reached 0.964 instead of 1.000 (3
-    seeds); with lr 1e-3 and no floor (28 epochs) digits gave 0.941 / 0.904. The neighbour
-    graph contributes most of the accuracy on digits. The paper profile at lr 1e-3 needs a longer
-    budget: after 15 epochs the plain autoencoder beat ACAI and MCDC (median ACC 0.801, 0.754,
-    0.767; 3 seeds); after 150 epochs (5 seeds, about 150 s a fit) MCDC beat ACAI in NMI on
-    every seed (medians ACC / NMI 0.886 / 0.840 against 0.872 / 0.829); the paper trains for
-    400 epochs. On Fashion-MNIST with the default profile and its heads (3 seeds), ACAI and
-    MCDC both beat the plain graph autoencoder (median ACC / NMI 0.679 / 0.639 and 0.676 /
-    0.649 against 0.612 / 0.627), and KMeans on the three models' codes ties (about 0.59 /
-    0.64).
+    convolutional autoencoder with ``depth=16`` and 16 latent channels for images (fewer for
+    small images, see ``latent_dim``; an MLP (500, 500, 2000) with 10 latent dimensions for
+    tabular data), Adam with lr 1e-4, batches of 64, 400 epochs, whitened codes, no graph and
+    no augmentation. "default": the MCDC losses plus the neighbour-graph term, with small
+    random rotations and shifts of images, an MLP (256, 256) with 10 latent dimensions
+    (``depth=8`` and 4 latent channels if "conv" is asked for), Adam with lr 2e-3, an epoch
+    budget from the data size, unwhitened codes and (on images) the consistency heads. On
+    sklearn's digits (X / 16, 10 seeds, 2 CPU cores) the default profile trains 100 epochs (the
+    floor of 7,200 graph steps) and reaches a median ACC / NMI of 0.956 / 0.933 in 38 s,
+    against 0.953 / 0.926 for ACAI (``mixing_weight=0``; MCDC ahead on 6 seeds, level on 2).
+    With the earlier floor of 2,250 steps (32 epochs) the two tied (0.946 / 0.914 against 0.948
+    / 0.919) and two moons reached 0.964 instead of 1.000 (3 seeds); with lr 1e-3 and no floor
+    (28 epochs) digits gave 0.941 / 0.904. The neighbour graph contributes most of the accuracy
+    on digits. The paper profile at lr 1e-3 needs a longer budget: after 15 epochs the plain
+    autoencoder beat ACAI and MCDC (median ACC 0.801, 0.754, 0.767; 3 seeds); after 150 epochs
+    (5 seeds, about 150 s a fit) MCDC beat ACAI in NMI on every seed (medians ACC / NMI 0.886 /
+    0.840 against 0.872 / 0.829); the paper trains for 400 epochs. On Fashion-MNIST with the
+    default profile and its heads (3 seeds), ACAI and MCDC both beat the plain graph
+    autoencoder (median ACC / NMI 0.679 / 0.639 and 0.676 / 0.649 against 0.612 / 0.627), and
+    KMeans on the three models' codes ties (about 0.59 / 0.64).
 
     :meth:`score` is the negative fraction of the variance of the codes left unexplained by
     the clusters, comparable across ``mixing_weight``, ``lambda_adv`` and architectures.
