@@ -176,9 +176,8 @@ class DMAEClustering(BaseDeepClustering):
         Pretraining of the autoencoder: ``"graph"`` (neighbour-graph embedding plus
         reconstruction), ``"autoencoder"`` (reconstruction only), ``"rff"`` (the paper's kernel
         initialisation for non-globular data: the encoder learns to output ``latent_dim``
-        random Fourier features of an RBF kernel, the decoder learns their inverse; kept for
-        faithfulness, it separated two circles less well than ``"graph"``, see the user guide)
-        or ``"none"``.
+        random Fourier features of an RBF kernel, the decoder learns their inverse; it needs a
+        kernel width that separates the groups, see the user guide) or ``"none"``.
     rff_gamma : float, default=None
         RBF kernel width of ``pretrain="rff"``; None: ``1 / (n_features * X.var())``.
     pretrain_epochs : int or "auto", default="auto"

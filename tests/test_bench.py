@@ -284,16 +284,26 @@ def test_format_table_is_markdown_with_error_lines():
 
 
 # ---- the command line -------------------------------------------------------------------------
-def test_cli_writes_markdown_csv_and_figure(tiny, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    "program, command",
+    [
+        ("/site-packages/skdeepclust/__main__.py", "python -m skdeepclust bench"),
+        ("benchmarks/bench_dmae.py", "python benchmarks/bench_dmae.py"),
+    ],
+    ids=["module", "script"],
+)
+def test_cli_writes_markdown_csv_and_figure(tiny, tmp_path, monkeypatch, capsys, program, command):
     out = tmp_path / "results"
     argv = ["bench", "--datasets", "blobs3", "--models", "kmeans,failing", "--seeds", "2"]
     argv += ["--out", str(out)]
-    monkeypatch.setattr(sys, "argv", ["skdeepclust", *argv])
+    # The scripts in benchmarks/ parse their arguments without the "bench" subcommand.
+    shown = argv if command.endswith("bench") else argv[1:]
+    monkeypatch.setattr(sys, "argv", [program, *shown])
     assert cli.main(argv) == 0
 
     markdown = (out / "results.md").read_text()
     header, table = markdown.split("\n\n")
-    assert "Command: `python -m skdeepclust bench --datasets blobs3" in header
+    assert f"Command: `{command} --datasets blobs3" in header
     assert "CPU cores" in header and "torch" in header
     lines = table.splitlines()
     assert lines[0].startswith("| dataset | model | runs | ACC |")

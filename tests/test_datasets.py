@@ -356,10 +356,18 @@ def test_make_blobs8():
     np.testing.assert_array_equal(X, make_blobs8(800, random_state=0)[0])
 
 
-def test_make_two_circles():
-    X, y = make_two_circles(400, random_state=0)
+@pytest.mark.parametrize(
+    "params, inner, noise",
+    [({}, 0.1, 0.1), ({"factor": 0.5, "noise": 0.05}, 0.5, 0.05)],
+    ids=["authors", "rings"],
+)
+def test_make_two_circles(params, inner, noise):
+    X, y = make_two_circles(400, random_state=0, **params)
     assert X.shape == (400, 2) and X.dtype == np.float64 and y.dtype == np.int64
+    # The noise is isotropic in 2-D, so the points spread about the outer circle's radius by
+    # about ``noise``; the inner circle's mean radius is inflated by it (hence the tolerance).
     radius = np.linalg.norm(X, axis=1)
     assert abs(radius[y == 0].mean() - 1.0) < 0.05
-    assert abs(radius[y == 1].mean() - 0.5) < 0.05
-    np.testing.assert_array_equal(X, make_two_circles(400, random_state=0)[0])
+    assert abs(radius[y == 0].std() - noise) < 0.02
+    assert abs(radius[y == 1].mean() - inner) < 0.06
+    np.testing.assert_array_equal(X, make_two_circles(400, random_state=0, **params)[0])

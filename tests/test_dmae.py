@@ -365,6 +365,25 @@ def test_rff_pretraining_learns_the_features():
     assert feature_loss[-1] < 0.5 * feature_loss[0]
 
 
+def test_rff_recipe_separates_the_authors_circles():
+    # The supplementary's setting. Pretrained as a plain autoencoder instead, the same model
+    # splits the outer circle and reaches 0.73 ACC (KMeans on the points: 0.70).
+    from skdeepclust.datasets import make_two_circles
+
+    X, y = make_two_circles(1000, random_state=0)
+    est = DMAEClustering(
+        n_clusters=2,
+        pretrain="rff",
+        rff_gamma=10.0,
+        dissimilarity="mahalanobis",
+        alpha=1000.0,
+        latent_dim=100,
+        hidden_dims=(256, 256),
+        random_state=0,
+    ).fit(X)
+    assert unsupervised_accuracy(y, est.labels_) >= 0.95
+
+
 # ---- your own encoder and decoder ---------------------------------------------------------------
 CUSTOM = dict(pretrain_epochs=1, epochs=1, n_neighbors=5, random_state=0)
 
@@ -427,7 +446,7 @@ def test_tabular_inputs_are_centred_and_scaled_inside_the_network():
     from skdeepclust.datasets import make_two_circles
     from skdeepclust.nn.autoencoders import InputScaling
 
-    X, y = make_two_circles(600, random_state=0)
+    X, y = make_two_circles(600, factor=0.5, noise=0.05, random_state=0)
     X = 0.5 * X + 3.0
     est = DMAEClustering(2, pretrain_epochs=40, epochs=0, random_state=0).fit(X)
     scaling = [m for m in est.module_.modules() if isinstance(m, InputScaling)]
