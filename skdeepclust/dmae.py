@@ -75,6 +75,13 @@ _DISTILLATION_LR = 3e-4
 _DISTILLATION_BATCH_SIZE = 256
 _DISTILLATION_MIN_STEPS = 300
 
+# ``latent_dim=None``: the random-Fourier-feature pretraining regresses the codes onto
+# ``latent_dim`` random features of an RBF kernel, as many as the paper's 100. On the DMAE
+# authors' two circles (5 seeds, the automatic kernel width) 10 gave 0.757 median ACC, 100 gave
+# 1.000.
+_LATENT_DIM = 10
+_RFF_LATENT_DIM = 100
+
 
 class DMAEModule(nn.Module):
     """An autoencoder whose latent space is modelled by a dissimilarity mixture.
@@ -167,9 +174,11 @@ class DMAEClustering(BaseDeepClustering):
     hidden_dims : tuple of int, default=None
         Hidden layer widths of the MLP encoder. None: (256, 256) in the default profile,
         (500, 500, 2000) (DEC's) in the paper profile. Unused with your own modules.
-    latent_dim : int, default=10
-        Size of the latent space. With your own modules it is the width of the encoder's
-        output, and this parameter is unused.
+    latent_dim : int, default=None
+        Size of the latent space. None: 10, or 100 with ``pretrain="rff"``, the paper's number
+        of random features (10 approximate the kernel too coarsely: 0.757 median ACC on two
+        circles against 1.000). With your own modules it is the width of the encoder's output,
+        and this parameter is unused.
     profile : {"default", "paper"}, default="default"
         Which settings fill the parameters left at None or "auto" (see Notes).
     pretrain : {"auto", "graph", "autoencoder", "rff", "none"}, default="auto"
@@ -362,7 +371,7 @@ class DMAEClustering(BaseDeepClustering):
         "alpha": [Interval(Real, 0, None, closed="neither")],
         "autoencoder": [StrOptions({"mlp", "conv"}), Autoencoder, tuple, None],
         "hidden_dims": [tuple, list, None],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "profile": [StrOptions({"default", "paper"})],
         "pretrain": [StrOptions({"auto", "graph", "autoencoder", "rff", "none"})],
         "rff_gamma": [Interval(Real, 0, None, closed="neither"), None],
@@ -393,7 +402,7 @@ class DMAEClustering(BaseDeepClustering):
         alpha=1000.0,
         autoencoder="mlp",
         hidden_dims=None,
-        latent_dim=10,
+        latent_dim=None,
         profile="default",
         pretrain="auto",
         rff_gamma=None,
@@ -487,9 +496,7 @@ class DMAEClustering(BaseDeepClustering):
             profile = _PROFILES[self.profile]
             V = get_dissimilarity(self.dissimilarity, self.dissimilarity_params)
             deep = self.autoencoder is not None
-            pretrain = profile["pretrain"] if self.pretrain == "auto" else self.pretrain
-            if not deep:
-                pretrain = "none"
+            pretrain = self._resolved_pretrain()
             image_shape = self._resolve_image_shape(X)
             head = self._resolve_head(deep, image_shape)
             if (pretrain == "graph" or head != "mixture") and self.n_neighbors >= n_samples:
@@ -691,22 +698,33 @@ class DMAEClustering(BaseDeepClustering):
             return self._encode(X)
         return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
 
+    def _resolved_pretrain(self) -> str:
+        if self.autoencoder is None:
+            return "none"
+        return _PROFILES[self.profile]["pretrain"] if self.pretrain == "auto" else self.pretrain
+
+    def _resolved_latent_dim(self) -> int:
+        if self.latent_dim is not None:
+            return self.latent_dim
+        return _RFF_LATENT_DIM if self._resolved_pretrain() == "rff" else _LATENT_DIM
+
     def _build_autoencoder(self, X, image_shape) -> tuple[Autoencoder, int]:
         """The autoencoder to train and the size of its codes (the raw rows' when shallow)."""
         if is_custom_autoencoder(self.autoencoder):
             return self._copy_user_autoencoder(X)
         hidden_dims = self.hidden_dims or _PROFILES[self.profile]["hidden_dims"]
+        latent_dim = self._resolved_latent_dim()
         autoencoder = build_autoencoder(
             self.autoencoder,
             X.shape[1],
             hidden_dims=tuple(hidden_dims),
-            latent_dim=self.latent_dim,
+            latent_dim=latent_dim,
             image_shape=image_shape,
         )
         if image_shape is None:
             # Images keep their pixel scale, which the augmentation and its tuning assume.
             set_input_statistics(autoencoder, X)
-        return autoencoder, X.shape[1] if self.autoencoder is None else self.latent_dim
+        return autoencoder, X.shape[1] if self.autoencoder is None else latent_dim
 
     def _feature_map(self, X, latent_dim: int) -> RandomFourierFeatures:
         gamma = self.rff_gamma

@@ -206,7 +206,7 @@ def _dmae_architecture(est) -> dict:
     return {
         "autoencoder": est.autoencoder,
         "hidden_dims": list(est.hidden_dims or _PROFILES[est.profile]["hidden_dims"]),
-        "latent_dim": int(est.latent_dim),
+        "latent_dim": int(est._resolved_latent_dim()),
         "image_shape": list(encoder.image_shape) if isinstance(encoder, ConvEncoder) else None,
         "n_clusters": mixture.n_clusters,
         "mixture_features": mixture.n_features,

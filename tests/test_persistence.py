@@ -37,6 +37,8 @@ CASES = {
         ),
     ),
     "dmae-conv": (DMAEClustering, dict(TINY_DEEP, autoencoder="conv", latent_dim=4)),
+    # latent_dim=None: 100 codes with the random-Fourier-feature pretraining.
+    "dmae-rff": (DMAEClustering, dict(TINY_DEEP, pretrain="rff", latent_dim=None)),
     "dmae-distilled": (DMAEClustering, dict(TINY_DEEP, head="distilled", head_restarts=2)),
     "mcdc": (MCDCClustering, TINY_MCDC),
     "mcdc-heads": (MCDCClustering, dict(TINY_MCDC, head="consistency", head_restarts=2)),
