@@ -368,7 +368,9 @@ def test_rff_pretraining_learns_the_features():
 @pytest.mark.parametrize("pretrain, width", [("autoencoder", 10), ("rff", 100)])
 def test_latent_dim_none_is_wider_for_random_fourier_features(pretrain, width):
     X, _ = make_blobs(60, centers=2, n_features=3, random_state=0)
-    est = DMAEClustering(2, pretrain=pretrain, hidden_dims=(8,), pretrain_epochs=1, epochs=1)
+    est = DMAEClustering(
+        2, pretrain=pretrain, hidden_dims=(8,), pretrain_epochs=1, epochs=1, random_state=0
+    )
     assert est.fit(X).transform(X).shape == (60, width)
     assert est.cluster_centers_.shape == (2, width)
 
