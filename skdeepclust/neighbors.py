@@ -5,7 +5,7 @@ nearest neighbours among the other samples (:func:`kneighbors`), turned into a s
 graph as in UMAP (:func:`fuzzy_neighbor_graph`, :func:`neighbor_graph`), and the parameters of
 UMAP's low-dimensional similarity curve (:func:`umap_curve_parameters`).
 
-The neighbour search is a blocked brute force in torch: memory stays O(block * n + n * k) on top
+The neighbour search is a blocked brute force in torch: memory stays O(block^2 + n * k) on top
 of one float32 copy of the data, never O(n^2), and it runs on any torch device.
 """
 
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 _METRICS = ("euclidean", "cosine")
-# Budget for one block of the query-by-all distance matrix.
+# Budget for one block of the distance matrix.
 _BLOCK_BYTES = 256 * 2**20
 # Budget for the float64 temporaries of data conversion and exact re-ranking.
 _CHUNK_BYTES = 64 * 2**20
@@ -113,13 +113,13 @@ class _DenseData:
         self.keys = torch.from_numpy(keys).to(device)
         self.sq_norms = (self.keys * self.keys).sum(dim=1)
 
-    def block(self, start: int, stop: int) -> torch.Tensor:
-        queries = self.keys[start:stop]
+    def block(self, rows: slice, cols: slice) -> torch.Tensor:
+        keys = self.keys[cols]
         if self.metric == "cosine":
             # Zero rows have similarity 0, hence distance 1, to everything (scikit-learn's rule).
-            return torch.mm(queries, self.keys.T).neg_().add_(1.0)
-        dist = torch.addmm(self.sq_norms, queries, self.keys.T, alpha=-2.0)
-        return dist.add_(self.sq_norms[start:stop, None]).clamp_(min=0.0)
+            return torch.mm(self.keys[rows], keys.T).neg_().add_(1.0)
+        dist = torch.addmm(self.sq_norms[cols], self.keys[rows], keys.T, alpha=-2.0)
+        return dist.add_(self.sq_norms[rows, None]).clamp_(min=0.0)
 
     def chunk_rows(self, n_candidates: int) -> int:
         return max(1, _CHUNK_BYTES // (8 * n_candidates * self.X.shape[1]))
@@ -155,15 +155,15 @@ class _SparseData:
             X = sp.csr_matrix(sp.diags(inverse) @ X)
             sq_norms = self.nonzero.astype(np.float64)
         self.X, self.metric, self.device = X, metric, device
-        self.keys_t = X.T.tocsr()
         self.sq_norms = torch.from_numpy(sq_norms).to(device)
 
-    def block(self, start: int, stop: int) -> torch.Tensor:
-        dots = torch.from_numpy((self.X[start:stop] @ self.keys_t).toarray()).to(self.device)
+    def block(self, rows: slice, cols: slice) -> torch.Tensor:
+        # float64 arithmetic, float32 result: the candidates' selection precision of dense data.
+        dots = torch.from_numpy((self.X[rows] @ self.X[cols].T).toarray()).to(self.device)
         if self.metric == "cosine":
-            return dots.neg_().add_(1.0)
-        dist = dots.mul_(-2.0).add_(self.sq_norms).add_(self.sq_norms[start:stop, None])
-        return dist.clamp_(min=0.0)
+            return dots.neg_().add_(1.0).float()
+        dist = dots.mul_(-2.0).add_(self.sq_norms[cols]).add_(self.sq_norms[rows, None])
+        return dist.clamp_(min=0.0).float()
 
     def chunk_rows(self, n_candidates: int) -> int:
         mean_nnz = max(1.0, self.X.nnz / self.X.shape[0])
@@ -190,11 +190,11 @@ def kneighbors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours of every row among the other rows.
 
-    A blocked brute force: each block of query rows is compared with all rows by the float32
-    expansion ``|x|^2 + |y|^2 - 2 x.y`` (clamped at 0) and ``torch.topk`` keeps a few more
-    candidates than asked; the candidates are then re-ranked by their exact float64 distances
-    computed from differences, so near-ties come out in the right order and exact duplicates
-    are at distance exactly 0.
+    A blocked brute force: the rows are cut into blocks, each pair of blocks is compared once
+    by the float32 expansion ``|x|^2 + |y|^2 - 2 x.y`` (clamped at 0), and ``torch.topk``
+    keeps, for the rows of both blocks, a few more candidates than asked; the candidates are
+    then re-ranked by their exact float64 distances computed from differences, so near-ties
+    come out in the right order and exact duplicates are at distance exactly 0.
 
     Parameters
     ----------
@@ -207,10 +207,11 @@ def kneighbors(
         ``"cosine"`` is ``1 - cos(x, y)``; a zero row has similarity 0, hence distance 1, to
         every row (scikit-learn's convention).
     block_size : int or None, default=None
-        Number of query rows per block. ``None`` picks the largest block whose distance matrix
-        stays under about 256 MB. The result does not depend on it (short of more than
-        ``max(8, k // 2)`` points tied exactly at the k-th distance, where the tied points
-        kept may differ).
+        Number of rows per block; the distances are computed ``block_size x block_size`` at
+        a time. ``None`` picks the largest block whose distances stay under about 256 MB. The
+        result does not depend on it: spare candidates absorb the float32 rounding of
+        near-ties, and of points tied exactly at the k-th distance the lowest indices are
+        kept.
     device : str or torch.device, default="cpu"
         Torch device for the distance blocks, e.g. ``"cuda"``.
 
@@ -224,8 +225,8 @@ def kneighbors(
 
     Notes
     -----
-    Memory is one float32 copy of dense data (or the CSR matrix and its transpose) plus
-    O(block_size * n_samples + n_samples * n_neighbors). Uses torch's current thread count.
+    Memory is one float32 copy of dense data (or the CSR matrix) plus
+    O(block_size ** 2 + n_samples * n_neighbors). Uses torch's current thread count.
 
     Examples
     --------
@@ -253,7 +254,8 @@ def kneighbors(
     data = (_SparseData if sp.issparse(X) else _DenseData)(X, metric, device)
 
     if block_size is None:
-        block_size = max(1, _BLOCK_BYTES // (data.bytes_per_entry * n_samples))
+        # A block and its merge with the running candidates: two blocks' worth of memory.
+        block_size = max(1, math.isqrt(_BLOCK_BYTES // (2 * data.bytes_per_entry)))
     elif (
         not isinstance(block_size, numbers.Integral)
         or isinstance(block_size, bool)
@@ -264,14 +266,7 @@ def kneighbors(
 
     # Spare candidates absorb the float32 reordering of near-ties before the exact re-ranking.
     n_cand = min(n_samples - 1, k + max(8, k // 2))
-    candidates = np.empty((n_samples, n_cand), dtype=np.int64)
-    for start, stop in _row_chunks(n_samples, block_size):
-        dist = data.block(start, stop)
-        rows = torch.arange(stop - start, device=device)
-        dist[rows, rows + start] = math.inf
-        nearest = torch.topk(dist, n_cand, dim=1, largest=False, sorted=False).indices
-        candidates[start:stop] = nearest.cpu().numpy()
-        del dist
+    candidates = _candidates(data, n_samples, n_cand, block_size, device)
 
     indices = np.empty((n_samples, k), dtype=np.int64)
     distances = np.empty((n_samples, k), dtype=np.float32)
@@ -282,6 +277,52 @@ def kneighbors(
         indices[start:stop] = np.take_along_axis(cand, order, axis=1)
         distances[start:stop] = np.take_along_axis(exact, order, axis=1)
     return indices, distances
+
+
+def _candidates(data, n_samples: int, n_cand: int, block_size: int, device) -> np.ndarray:
+    """The ``n_cand`` nearest other rows of every row by the float32 block distances.
+
+    Distances are symmetric, so each pair of row blocks is computed once and serves the rows of
+    both blocks: half the products of a search of each block against all rows. Every row keeps
+    a running top ``n_cand``, merged with each block it meets; of points tied at the last
+    place, the lowest indices are kept, so that the blocks do not change the result.
+    """
+    best = torch.full((n_samples, n_cand), math.inf, device=device)
+    nearest = torch.zeros((n_samples, n_cand), dtype=torch.int64, device=device)
+
+    def merge(rows: slice, dist: torch.Tensor, cols: slice) -> None:
+        """Merge the distances ``dist`` from ``rows`` to ``cols`` into the rows' candidates."""
+        m = min(n_cand + 1, dist.shape[1])
+        values, kept = torch.topk(dist, m, dim=1, largest=False, sorted=True)
+        if m > n_cand:
+            # topk breaks ties arbitrarily: a row whose (n_cand + 1)-th value ties its
+            # n_cand-th is sorted whole, stably, so that the lowest columns win. Rare:
+            # duplicates, zero rows under cosine.
+            tied = torch.nonzero(values[:, n_cand] == values[:, n_cand - 1]).squeeze(1)
+            if len(tied):
+                whole = dist[tied]
+                kept[tied] = torch.sort(whole, dim=1, stable=True).indices[:, :m]
+                values[tied] = whole.gather(1, kept[tied])
+            values, kept = values[:, :n_cand], kept[:, :n_cand]
+        pool = torch.cat([best[rows], values], 1)
+        ids = torch.cat([nearest[rows], kept + cols.start], 1)
+        # The lowest (distance, index) pairs: sort by index, then stably by distance.
+        by_id = ids.argsort(1)
+        order = by_id.gather(1, torch.sort(pool.gather(1, by_id), dim=1, stable=True).indices)
+        best[rows] = pool.gather(1, order[:, :n_cand])
+        nearest[rows] = ids.gather(1, order[:, :n_cand])
+
+    blocks = [slice(start, stop) for start, stop in _row_chunks(n_samples, block_size)]
+    for i, rows in enumerate(blocks):
+        for cols in blocks[i:]:
+            dist = data.block(rows, cols)
+            if cols == rows:
+                dist.fill_diagonal_(math.inf)
+            merge(rows, dist, cols)
+            if cols != rows:
+                merge(cols, dist.T, rows)
+            del dist
+    return nearest.cpu().numpy()
 
 
 def _check_knn(indices, distances) -> tuple[np.ndarray, np.ndarray]:

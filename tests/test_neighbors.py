@@ -69,6 +69,16 @@ def test_block_size_does_not_change_result(data, metric, sparse):
         np.testing.assert_array_equal(result[1], one_block[1])
 
 
+@pytest.mark.parametrize("block_size", [1, 4, 7, None])
+def test_exact_ties_keep_the_lowest_indices(block_size):
+    # 30 points at distance exactly 1 from the last one (the origin): more ties than spare
+    # candidates, wherever the blocks cut.
+    X = np.vstack([np.eye(15), -np.eye(15), np.zeros((1, 15))])
+    indices, distances = kneighbors(X, 3, block_size=block_size)
+    np.testing.assert_array_equal(indices[-1], [0, 1, 2])
+    np.testing.assert_array_equal(distances[-1], [1.0, 1.0, 1.0])
+
+
 def test_cosine_zero_row_is_at_distance_one(data):
     _, distances = kneighbors(data, 3, metric="cosine")
     np.testing.assert_allclose(distances[3], 1.0, atol=1e-6)
