@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .augmentation import infer_image_shape
 from .features import MIN_IMAGE_SIDE, graph_features
-from .neighbors import neighbor_graph
+from .neighbors import neighbor_graph, with_copies
 from .nn.autoencoders import Autoencoder, copy_autoencoder
 from .nn.heads import ConsensusHead, ConsistencyHead, merge_clusters
 from .training.checkpoint import CheckpointStore, read_manifest
@@ -356,7 +356,13 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return neighbor_graph(X, self.n_neighbors, device=device)
 
     def _fit_consistency_head(
-        self, H: np.ndarray, graph, *, seed: int, phase_suffix: str = ""
+        self,
+        H: np.ndarray,
+        graph,
+        *,
+        seed: int,
+        phase_suffix: str = "",
+        copies: np.ndarray | None = None,
     ) -> ConsensusHead:
         """Train ``head_restarts`` consistency heads on the codes ``H``; return their consensus.
 
@@ -369,11 +375,20 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         consensus's are merged into ``n_clusters`` groups of about m along ``graph``
         (:func:`~skdeepclust.nn.heads.merge_clusters`). ``phase_suffix`` tells the progress
         output and the checkpoints apart when a fit trains several sets of heads.
+
+        ``copies`` (codes of one augmented copy of each sample, in the order of ``H``) join the
+        training as extra samples along :func:`~skdeepclust.neighbors.with_copies`; the
+        training keeps the number of batches it has without them, and the objectives are taken
+        on the extended graph.
         """
         n_head_clusters = self.head_overclustering * self.n_clusters
         batch_size = min(_HEAD_BATCH_SIZE, graph.nnz)
         steps = edge_batches_per_epoch(graph, batch_size)
         epochs = max(_HEAD_EPOCHS, math.ceil(_HEAD_MIN_STEPS / steps))
+        if copies is not None:
+            # The copies triple the edges; a budget in batches keeps the heads' cost.
+            H, graph = np.concatenate([H, copies]), with_copies(graph)
+            epochs = max(1, round(epochs * steps / edge_batches_per_epoch(graph, batch_size)))
         dataset = EdgeDataset(H, graph=graph)
         device = self._torch_device()
         codes = torch.as_tensor(H, device=device)
@@ -429,7 +444,9 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         """Train the heads on each candidate's codes; return the most consistent heads.
 
         ``candidates`` maps training epochs to the codes of that epoch, or to a function that
-        returns them (called once, in the order of the dict). The heads of the candidate with
+        returns them (called once, in the order of the dict); codes may come as a pair
+        ``(codes, copies)``, for heads trained with augmented copies (the ``copies`` of
+        :meth:`_fit_consistency_head`). The heads of the candidate with
         the lowest median restart objective win (the objective needs no labels; the median,
         unlike the minimum, is not swayed by one lucky restart): their objectives go to
         ``head_objectives_`` and the epoch to ``head_pretrain_epoch_``.
@@ -444,8 +461,9 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         last = max(candidates)
         for epoch, codes in candidates.items():
             H = codes() if callable(codes) else codes
+            H, copies = H if isinstance(H, tuple) else (H, None)
             at = "" if epoch == last else f" at pretraining epoch {epoch}"
-            heads = self._fit_consistency_head(H, graph, seed=seed, phase_suffix=at)
+            heads = self._fit_consistency_head(H, graph, seed=seed, phase_suffix=at, copies=copies)
             score = float(np.median(self.head_objectives_))
             if best is None or score < best[0]:
                 best = (score, epoch, self.head_objectives_, heads, H)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -273,6 +275,14 @@ class DMAEClustering(BaseDeepClustering):
         EPYC) was 0.653 / 0.618, against 0.641 / 0.612 at 1. One seed lost 0.015 ACC. On a
         small two-moons fit (shallow, ``head="consistency"``) the pairs gave 0.63 ACC, against
         0.89 at 1. So 1 stays the default (see the user guide).
+    head_zoom : float in [0, 1), default=0.0
+        With a positive value the heads also learn from the codes of one copy of each image
+        zoomed by a random factor in [1 - head_zoom, 1 + head_zoom], each copy joined to its
+        image and to the image's neighbours (:func:`skdeepclust.neighbors.with_copies`), in as
+        many batches as without the copies. A cut by the items' size then costs edges that a
+        cut by their kind does not. Needs image inputs; ignored with ``head="mixture"``. On
+        three Fashion-MNIST seeds whose defaults were weak, 0.2 raised the NMI by 0.004 to 0.046
+        (see the user guide); 0 stays the default until it is measured on ten seeds.
     image_shape : "auto", tuple (channels, height, width) or None, default="auto"
         Shape of image inputs, which enables augmentation. "auto" infers (1, s, s) from
         non-negative dense data with s * s features, s >= 8; None treats the data as tabular.
@@ -387,6 +397,7 @@ class DMAEClustering(BaseDeepClustering):
         "head_restarts": [Interval(Integral, 1, None, closed="left")],
         "head_balance": [Interval(Real, 0, None, closed="left")],
         "head_overclustering": [Interval(Integral, 1, None, closed="left")],
+        "head_zoom": [Interval(Real, 0, 1, closed="left")],
         "image_shape": [StrOptions({"auto"}), tuple, list, None],
         "augmentation": ["boolean"],
         "scale_guard": ["boolean"],
@@ -419,6 +430,7 @@ class DMAEClustering(BaseDeepClustering):
         head_restarts=5,
         head_balance=5.0,
         head_overclustering=1,
+        head_zoom=0.0,
         image_shape="auto",
         augmentation=True,
         scale_guard=True,
@@ -454,6 +466,7 @@ class DMAEClustering(BaseDeepClustering):
         self.head_restarts = head_restarts
         self.head_balance = head_balance
         self.head_overclustering = head_overclustering
+        self.head_zoom = head_zoom
         self.image_shape = image_shape
         self.augmentation = augmentation
         self.scale_guard = scale_guard
@@ -506,6 +519,7 @@ class DMAEClustering(BaseDeepClustering):
                 )
             if pretrain == "graph" or head != "mixture":
                 self._graph_features(image_shape)
+            zoom = self._head_zoom_augmenter(head, image_shape)
             augment = ImageAugmenter(image_shape) if (self.augmentation and image_shape) else None
             seed = self._start_checkpoints(X, resume_from)
             rng = np.random.RandomState(seed)
@@ -569,12 +583,15 @@ class DMAEClustering(BaseDeepClustering):
                     self._train_phase(net, dataset, seed=seed)
                     self.pretrain_history_ = net.history
                     candidates = {
-                        e: codes.numpy() for e, codes in getattr(net, "snapshots_", {}).items()
+                        e: partial(self._head_codes, X, weights, zoom, seed=seed + 4)
+                        for e, weights in getattr(net, "snapshots_", {}).items()
                     }
                 self.encoder_ = autoencoder.encoder
 
                 H = self._codes(X)
-                candidates[len(self.pretrain_history_ or ())] = H
+                candidates[len(self.pretrain_history_ or ())] = partial(
+                    self._head_codes, X, None, zoom, seed=seed + 4, codes=H
+                )
                 self.head_objectives_ = self.distillation_history_ = None
                 self.head_pretrain_epoch_ = None
                 head_graph = None
@@ -629,8 +646,10 @@ class DMAEClustering(BaseDeepClustering):
                     self._train_phase(self.net_, dataset, seed=seed + 1)
                 if head == "consistency":
                     # These heads assign the final codes, so they are trained on them.
-                    H = self._codes(X)
-                    module.head = self._fit_consistency_head(H, head_graph, seed=seed + 2)
+                    H, copies = self._head_codes(X, None, zoom, seed=seed + 4)
+                    module.head = self._fit_consistency_head(
+                        H, head_graph, seed=seed + 2, copies=copies
+                    )
                     self._heads_leave_clusters_empty(self._map_batches(module.head, H).argmax(1))
                 elif head == "distilled":
                     # An empty cluster has no centre to start its component from: the
@@ -691,6 +710,38 @@ class DMAEClustering(BaseDeepClustering):
         )
         self._train_phase(net, BatchDataset(X), seed=seed)
         return net.history
+
+    def _head_zoom_augmenter(self, head: str, image_shape) -> ImageAugmenter | None:
+        """The zooms of the copies that the heads learn from (``head_zoom``), or None."""
+        if not self.head_zoom or head == "mixture":
+            return None
+        if image_shape is None:
+            raise ValueError(
+                f"head_zoom={self.head_zoom} needs image inputs: pass image_shape=(channels, "
+                "height, width), or head_zoom=0 for tabular data."
+            )
+        return ImageAugmenter(
+            image_shape, max_rotation=0.0, max_shift=0.0, max_scale=self.head_zoom
+        )
+
+    def _head_codes(self, X, weights, zoom, *, seed: int, codes=None):
+        """The codes the heads learn from: ``(codes, copies)``, the codes of ``X`` and, with a
+        ``zoom`` augmenter, those of one zoomed copy of each row (else None).
+
+        ``weights`` are an encoder snapshot (None: the current encoder); ``codes`` the codes of
+        ``X`` when already computed.
+        """
+        encoder = self.encoder_
+        if weights is not None:
+            encoder = copy.deepcopy(encoder)
+            encoder.load_state_dict(weights)
+        encoder.eval()
+        H = self._map_batches(encoder, X) if codes is None else codes
+        if zoom is None:
+            return H, None
+        # The same copies for every candidate: the zooms are drawn from the same seed.
+        generator = torch.Generator().manual_seed(seed)
+        return H, self._map_batches(lambda xb: encoder(zoom(xb, generator=generator)), X)
 
     def _codes(self, X) -> np.ndarray:
         """The latent codes of ``X`` (its rows, as a dense float32 array, when shallow)."""

@@ -25,6 +25,7 @@ __all__ = [
     "membership_strengths",
     "neighbor_graph",
     "umap_curve_parameters",
+    "with_copies",
 ]
 
 _METRICS = ("euclidean", "cosine")
@@ -504,6 +505,40 @@ def neighbor_graph(
     """
     indices, distances = kneighbors(X, n_neighbors, metric=metric, device=device)
     return fuzzy_neighbor_graph(indices, distances)
+
+
+def with_copies(graph) -> sp.csr_matrix:
+    """Extend a neighbour graph with one copy of each sample.
+
+    Copy ``n + i`` of sample ``i`` is joined to ``i`` with weight 1 and to each neighbour ``j``
+    of ``i`` with the weight of the edge ``(i, j)``; copies are not joined to each other. A
+    partition that is consistent along the new edges gives each copy its sample's cluster, so
+    training on it teaches what the copies (augmented samples) leave unchanged.
+
+    Parameters
+    ----------
+    graph : scipy sparse matrix of shape (n_samples, n_samples)
+        Symmetric edge weights.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix of shape (2 * n_samples, 2 * n_samples), dtype float32
+        ``[[G, G + I], [G + I, 0]]``, symmetric.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from skdeepclust.neighbors import with_copies
+    >>> G = sp.csr_matrix(np.array([[0, 0.5], [0.5, 0]]))
+    >>> with_copies(G).toarray()
+    array([[0. , 0.5, 1. , 0.5],
+           [0.5, 0. , 0.5, 1. ],
+           [1. , 0.5, 0. , 0. ],
+           [0.5, 1. , 0. , 0. ]], dtype=float32)
+    """
+    graph = sp.csr_matrix(graph, dtype=np.float32)
+    joined = graph + sp.identity(graph.shape[0], dtype=np.float32, format="csr")
+    return sp.bmat([[graph, joined], [joined.T, None]], format="csr", dtype=np.float32)
 
 
 def _umap_curve(d: np.ndarray, a: float, b: float) -> np.ndarray:

@@ -10,6 +10,7 @@ from skdeepclust.neighbors import (
     membership_strengths,
     neighbor_graph,
     umap_curve_parameters,
+    with_copies,
 )
 
 
@@ -193,6 +194,17 @@ def test_neighbor_graph_is_both_steps(data):
     expected = fuzzy_neighbor_graph(*kneighbors(data, 5, metric="cosine"))
     graph = neighbor_graph(data, 5, metric="cosine")
     assert (graph != expected).nnz == 0
+
+
+def test_with_copies_joins_each_copy_to_its_sample_and_its_neighbours(data):
+    graph = neighbor_graph(data, 5)
+    extended = with_copies(graph)
+    assert isinstance(extended, sp.csr_matrix) and extended.dtype == np.float32
+    assert extended.shape == (120, 120) and (extended != extended.T).nnz == 0
+    G, joined = graph.toarray(), extended.toarray()
+    np.testing.assert_array_equal(joined[:60, :60], G)
+    np.testing.assert_array_equal(joined[:60, 60:], G + np.eye(60))
+    np.testing.assert_array_equal(joined[60:, 60:], 0)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,6 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
-from .data import map_rows
 from .losses import neighbor_consistency_loss, neighbor_embedding_loss, scale_penalty
 
 __all__ = [
@@ -174,8 +173,8 @@ class RepresentationNet(UnsupervisedNet):
     batch (the heads of the first edges: a random subset, edges being drawn at random). The
     encoder still sees every sample; only the decoder's share of the cost shrinks.
 
-    Its :meth:`snapshot` is the codes of every training sample, in order and in eval mode (a
-    CPU tensor), for a caller that uses the encoder of an earlier epoch (``snapshot_epochs``).
+    Its :meth:`snapshot` is a copy of the encoder's weights on the CPU, for a caller that uses
+    the encoder of an earlier epoch (``snapshot_epochs``).
 
     The module must expose ``encoder`` and ``decoder`` (the decoder may be None).
     """
@@ -197,21 +196,9 @@ class RepresentationNet(UnsupervisedNet):
         self.negative_sample_rate = negative_sample_rate
         self.feature_map = feature_map
 
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        super().on_train_begin(net, X=X, y=y, **kwargs)
-        # Edge and batch datasets hold the samples in ``X``.
-        self.train_X_ = getattr(X, "X", X)
-
-    def snapshot(self) -> torch.Tensor:
-        # Eval mode for the codes; the next training step switches back.
-        self._set_training(False)
+    def snapshot(self) -> dict:
         encoder = self._autoencoder().encoder
-        return map_rows(encoder, self.train_X_, device=self.device).cpu()
-
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        # The training data must not be kept (nor pickled) with the net.
-        self.train_X_ = None
-        super().on_train_end(net, X=X, y=y, **kwargs)
+        return {key: value.detach().cpu().clone() for key, value in encoder.state_dict().items()}
 
     def _autoencoder(self):
         return self.module_
