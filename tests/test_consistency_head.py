@@ -483,6 +483,17 @@ def test_dmae_head_zoom_gives_every_pretraining_epoch_its_own_copies(digits100, 
     assert not np.array_equal(plain.head_objectives_, est.head_objectives_)
 
 
+@pytest.mark.parametrize(**AUTO_HEAD_CASES)
+def test_dmae_auto_head_zoom_gives_copies_where_auto_trains_heads(params, side, trains_heads):
+    # "auto" zooms the copies by up to 0.2 where head="auto" would train heads, and makes none
+    # elsewhere; the heads' objectives tell the two apart (the copies change them, see above).
+    X = _digits(100, side)
+    params = dict(DMAE_DIGITS, head="consistency", **params)
+    auto = DMAEClustering(**params).fit(X)
+    same = DMAEClustering(**params, head_zoom=0.2 if trains_heads else 0.0).fit(X)
+    np.testing.assert_array_equal(auto.head_objectives_, same.head_objectives_)
+
+
 @pytest.mark.parametrize("head", ["consistency", "distilled"])
 def test_dmae_head_zoom_needs_images(head):
     X = np.random.default_rng(0).random((60, 5))
