@@ -430,14 +430,13 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         return consensus
 
     @staticmethod
-    def _heads_epochs(epochs: int, extend: bool) -> tuple[tuple[int, ...], int]:
+    def _heads_epochs(epochs: int, choose: bool) -> tuple[tuple[int, ...], int]:
         """The epochs to keep a snapshot of, and the epochs to train, for a budget of ``epochs``.
 
-        When the heads may use several epochs (``extend``) and the budget is under
-        ``_HEADS_MIN_EPOCHS``, the training runs that many epochs and keeps the state of the
-        budget's last epoch.
+        When the heads may ``choose`` and the budget is under ``_HEADS_MIN_EPOCHS``, the training
+        runs that many epochs and keeps the state of the budget's last epoch.
         """
-        if extend and epochs < _HEADS_MIN_EPOCHS:
+        if choose and epochs < _HEADS_MIN_EPOCHS:
             return (epochs,), _HEADS_MIN_EPOCHS
         return (), epochs
 
@@ -461,7 +460,8 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         best = None
         last = max(candidates)
         for epoch, codes in candidates.items():
-            H, copies = self._candidate_codes(codes)
+            H = codes() if callable(codes) else codes
+            H, copies = H if isinstance(H, tuple) else (H, None)
             at = "" if epoch == last else f" at pretraining epoch {epoch}"
             heads = self._fit_consistency_head(H, graph, seed=seed, phase_suffix=at, copies=copies)
             score = float(np.median(self.head_objectives_))
@@ -474,34 +474,6 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
                 f"(lowest median objective, {score:.4f})"
             )
         return heads, H
-
-    def _joined_heads(self, candidates: dict, graph, *, seed: int):
-        """Train one set of heads on the codes of every candidate epoch side by side.
-
-        ``candidates`` as for :meth:`_most_consistent_heads`; the codes (and the copies, when
-        given) of all epochs are joined column-wise, in the order of the dict, and their epochs
-        go to ``head_pretrain_epochs_``. With one candidate these are the heads of its codes.
-
-        Returns
-        -------
-        heads : ConsensusHead
-        codes : ndarray
-            The joined codes the heads learned from.
-        """
-        self.head_pretrain_epochs_ = tuple(candidates)
-        if len(candidates) > 1:
-            epochs = ", ".join(map(str, candidates))
-            self._progress(f"the heads learn from the codes of pretraining epochs {epochs}")
-        pairs = [self._candidate_codes(codes) for codes in candidates.values()]
-        H = np.hstack([codes for codes, _ in pairs])
-        copies = None if pairs[0][1] is None else np.hstack([copies for _, copies in pairs])
-        return self._fit_consistency_head(H, graph, seed=seed, copies=copies), H
-
-    @staticmethod
-    def _candidate_codes(codes) -> tuple[np.ndarray, np.ndarray | None]:
-        """A candidate's ``(codes, copies)``: called when a function, copies None if absent."""
-        codes = codes() if callable(codes) else codes
-        return codes if isinstance(codes, tuple) else (codes, None)
 
     def _heads_leave_clusters_empty(self, labels: np.ndarray, *, fallback: str = "") -> bool:
         """Warn and return True when the consistency heads' ``labels`` leave a cluster empty.

@@ -66,7 +66,7 @@ from .nn.autoencoders import is_custom_autoencoder
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT = "skdeepclust-model"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 5
 """Version of the file layout; :func:`load` refuses files with another version."""
 
 _MANIFEST = "manifest.json"
@@ -300,7 +300,7 @@ _KINDS: dict[str, _Kind] = {
             "mixing_weights_",
             "precisions_",
             "head_objectives_",
-            "head_pretrain_epochs_",
+            "head_pretrain_epoch_",
             "n_iter_",
         ),
         histories=("pretrain_history_", "distillation_history_"),

@@ -248,25 +248,19 @@ def test_checkpoint_every_is_validated(X, every):
 
 
 # The automatic budget on these 120 digits with 30 graph steps at least: 40 pretraining epochs
-# (DMAE), 60 epochs of mixing training (MCDC). DMAE's heads learn from both epochs' codes
-# joined, MCDC's from the more consistent epoch's: the method that gets the candidates, and the
-# attribute that says which epochs served.
+# (DMAE), 60 epochs of mixing training (MCDC).
 SNAPSHOT_CASES = {
     "dmae": (
         DMAEClustering,
         dict(DMAE, head="distilled", pretrain_epochs="auto"),
         "pretraining",
         40,
-        "_joined_heads",
-        "head_pretrain_epochs_",
     ),
     "mcdc": (
         MCDCClustering,
         dict(MCDC, head="consistency", clustering_loss=None, epochs="auto"),
         "mixing training",
         60,
-        "_most_consistent_heads",
-        "head_pretrain_epoch_",
     ),
 }
 
@@ -280,20 +274,20 @@ def test_resume_after_a_snapshot_keeps_the_snapshot(X, tmp_path, monkeypatch, ke
     # The automatic budget is shorter than the heads' minimum (2 epochs more): the state of its
     # last epoch is a snapshot, which a fit resumed after that epoch must read from the
     # checkpoint.
-    cls, params, phase, auto, method, attribute = SNAPSHOT_CASES[key]
+    cls, params, phase, auto = SNAPSHOT_CASES[key]
     monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 30)
     monkeypatch.setattr("skdeepclust._base._HEADS_MIN_EPOCHS", auto + 2)
     candidates = []
-    heads = getattr(cls, method)
+    choose = cls._most_consistent_heads
 
     def recording(est, codes, graph, *, seed):
         # Both pass functions that load each epoch's weights: what they return is recorded
         # (DMAE's is a pair of codes and copies' codes).
         codes = {e: c() if callable(c) else c for e, c in codes.items()}
         candidates.append(codes)
-        return heads(est, codes, graph, seed=seed)
+        return choose(est, codes, graph, seed=seed)
 
-    monkeypatch.setattr(cls, method, recording)
+    monkeypatch.setattr(cls, "_most_consistent_heads", recording)
     settings = dict(params, head_restarts=1, checkpoint_dir=tmp_path)
     reference = cls(**settings).fit(X)
     est = cls(**settings, callbacks=[InterruptAt(phase, auto + 1)])
@@ -301,7 +295,7 @@ def test_resume_after_a_snapshot_keeps_the_snapshot(X, tmp_path, monkeypatch, ke
         est.fit(X)
     resumed = cls(**settings).fit(X, resume_from=tmp_path)
     assert_same_fit(resumed, reference)
-    assert getattr(resumed, attribute) == getattr(reference, attribute)
+    assert resumed.head_pretrain_epoch_ == reference.head_pretrain_epoch_
     first, last = candidates[0], candidates[-1]
     assert sorted(first) == sorted(last) == [auto, auto + 2]
     for epoch in (auto, auto + 2):

@@ -402,38 +402,38 @@ def test_dmae_distillation_keeps_the_mixture_when_the_heads_collapse(digits100):
     np.testing.assert_array_equal(est.labels_, mixture.labels_)
 
 
-def test_dmae_distilled_heads_learn_from_both_pretraining_epochs_joined(
+def test_dmae_distilled_heads_learn_from_the_more_consistent_pretraining_epoch(
     digits100, monkeypatch, tmp_path
 ):
     # Small budgets so that the automatic one (40 epochs here) is shorter than the distilled
-    # heads' minimum: the heads then learn from the codes of epochs 40 and 42 side by side.
+    # heads' minimum: the heads then learn from the codes of epochs 40 and 42.
     monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 30)
     monkeypatch.setattr("skdeepclust._base._HEADS_MIN_EPOCHS", 42)
-    learned = []
-    fit_heads = DMAEClustering._fit_consistency_head
-
-    def recording(est, H, graph, **kwargs):
-        learned.append(H)
-        return fit_heads(est, H, graph, **kwargs)
-
-    monkeypatch.setattr(DMAEClustering, "_fit_consistency_head", recording)
     params = dict(DMAE_DIGITS, head="distilled", head_restarts=3, pretrain_epochs="auto")
     est = DMAEClustering(**params).fit(digits100)
-    assert len(est.pretrain_history_) == 42 and est.head_pretrain_epochs_ == (40, 42)
-    # Each epoch's codes are those of a fit pretrained for exactly its epochs (the same random
-    # streams up to there), whose heads learn from its codes alone.
+    assert len(est.pretrain_history_) == 42
+    # Each candidate's heads are those of a fit pretrained for exactly its epochs (the same
+    # random streams up to there), which has one candidate only.
     single = {
         epochs: DMAEClustering(**dict(params, pretrain_epochs=epochs)).fit(digits100)
         for epochs in (40, 42)
     }
-    assert [fit.head_pretrain_epochs_ for fit in single.values()] == [(40,), (42,)]
-    joined, *alone = learned
-    assert len(alone) == 2 and joined.shape == (len(digits100), 6)
-    np.testing.assert_array_equal(joined, np.hstack(alone))
-    for fit in single.values():
-        assert not np.array_equal(est.head_objectives_, fit.head_objectives_)
+    medians = {epochs: np.median(fit.head_objectives_) for epochs, fit in single.items()}
+    assert medians[40] != medians[42]
+    best = min(medians, key=medians.get)
+    assert est.head_pretrain_epoch_ == best
+    assert {fit.head_pretrain_epoch_ for fit in single.values()} == {40, 42}
+    np.testing.assert_array_equal(est.head_objectives_, single[best].head_objectives_)
     est.save(tmp_path / "model.skdc")
-    assert DMAEClustering.load(tmp_path / "model.skdc").head_pretrain_epochs_ == (40, 42)
+    assert DMAEClustering.load(tmp_path / "model.skdc").head_pretrain_epoch_ == best
+
+
+class CountHeadBatches(Callback):
+    def __init__(self):
+        self.batches = 0
+
+    def on_batch_end(self, net, **kwargs):
+        self.batches += net.phase.startswith("consistency head")
 
 
 def test_dmae_head_zoom_keeps_the_heads_partition_under_zooms(digits100):
@@ -461,14 +461,14 @@ def test_dmae_head_zoom_gives_every_pretraining_epoch_its_own_copies(digits100, 
     monkeypatch.setattr("skdeepclust.training.data.MIN_GRAPH_STEPS", 30)
     monkeypatch.setattr("skdeepclust._base._HEADS_MIN_EPOCHS", 42)
     candidates = []
-    joined_heads = DMAEClustering._joined_heads
+    choose = DMAEClustering._most_consistent_heads
 
     def recording(est, codes, graph, *, seed):
         codes = {e: c() for e, c in codes.items()}
         candidates.append(codes)
-        return joined_heads(est, codes, graph, seed=seed)
+        return choose(est, codes, graph, seed=seed)
 
-    monkeypatch.setattr(DMAEClustering, "_joined_heads", recording)
+    monkeypatch.setattr(DMAEClustering, "_most_consistent_heads", recording)
     params = dict(DMAE_DIGITS, head="distilled", pretrain_epochs="auto", head_zoom=0.2)
     est = DMAEClustering(**params).fit(digits100)
     for epochs in (40, 42):
@@ -502,23 +502,15 @@ def test_dmae_head_zoom_needs_images(head):
         est.fit(X)
 
 
-class CountHeadBatches(Callback):
-    def __init__(self):
-        self.batches = 0
-
-    def on_batch_end(self, net, **kwargs):
-        self.batches += net.phase.startswith("consistency head")
-
-
 def test_dmae_head_zoom_is_ignored_without_heads(digits100):
     params = dict(DMAE_DIGITS, head="mixture")
     zoomed = DMAEClustering(**params, head_zoom=0.2).fit(digits100)
     np.testing.assert_array_equal(zoomed.labels_, DMAEClustering(**params).fit(digits100).labels_)
 
 
-def test_dmae_head_pretrain_epochs_is_none_without_distilled_heads(digits100):
+def test_dmae_head_pretrain_epoch_is_none_without_distilled_heads(digits100):
     est = DMAEClustering(**dict(DMAE_DIGITS, head="consistency")).fit(digits100)
-    assert est.head_pretrain_epochs_ is None
+    assert est.head_pretrain_epoch_ is None
 
 
 def test_mcdc_heads_choose_the_epoch_the_model_ends_at(digits100, monkeypatch, tmp_path):
