@@ -393,10 +393,11 @@ class BaseDeepClustering(ClusterMixin, TransformerMixin, BaseEstimator):
         device = self._torch_device()
         codes = torch.as_tensor(H, device=device)
         heads, labels, objectives = [], [], []
+        with_copies_note = "" if copies is None else " with the augmented copies"
         for restart in range(self.head_restarts):
             self._progress(
                 f"training consistency head {restart + 1}/{self.head_restarts}{phase_suffix} "
-                f"for {epochs} epochs"
+                f"for {epochs} epochs{with_copies_note}"
             )
             restart_seed = seed + restart
             with self._seeded(restart_seed):

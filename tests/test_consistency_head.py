@@ -484,12 +484,16 @@ def test_dmae_head_zoom_gives_every_pretraining_epoch_its_own_copies(digits100, 
 
 
 @pytest.mark.parametrize(**AUTO_HEAD_CASES)
-def test_dmae_auto_head_zoom_gives_copies_where_auto_trains_heads(params, side, trains_heads):
+def test_dmae_auto_head_zoom_gives_copies_where_auto_trains_heads(
+    params, side, trains_heads, capsys
+):
     # "auto" zooms the copies by up to 0.2 where head="auto" would train heads, and makes none
     # elsewhere; the heads' objectives tell the two apart (the copies change them, see above).
+    # The progress output says when the heads learn from copies.
     X = _digits(100, side)
     params = dict(DMAE_DIGITS, head="consistency", **params)
-    auto = DMAEClustering(**params).fit(X)
+    auto = DMAEClustering(**params, verbose=1).fit(X)
+    assert ("with the augmented copies" in capsys.readouterr().out) == trains_heads
     same = DMAEClustering(**params, head_zoom=0.2 if trains_heads else 0.0).fit(X)
     np.testing.assert_array_equal(auto.head_objectives_, same.head_objectives_)
 
